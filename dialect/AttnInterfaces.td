@@ -20,8 +20,6 @@ def MaskOpInterface : OpInterface<"MaskOpInterface"> {
     InterfaceMethod<"Emits the tile classification (i8).", "::mlir::Value",
       "buildTileClass", (ins "::mlir::OpBuilder &":$b,
                              "::mlir::attn::CodegenState &":$state)>,
-    InterfaceMethod<"True when the tile classification is exact.", "bool",
-      "isExactClassifier", (ins), [{}], [{ return true; }]>,
   ];
 }
 

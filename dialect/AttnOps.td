@@ -9,6 +9,7 @@ include "mlir/IR/SymbolInterfaces.td"
 include "mlir/IR/RegionKindInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/IR/BuiltinAttributes.td"
 
 class Attn_Op<string mnemonic, list<Trait> traits = []>
@@ -17,7 +18,7 @@ class Attn_Op<string mnemonic, list<Trait> traits = []>
 // A pattern op: pure, produces a mask, classifies its tiles as code.
 class Attn_MaskOp<string mnemonic, list<Trait> traits = []>
     : Attn_Op<mnemonic, !listconcat(traits,
-        [Pure, DeclareOpInterfaceMethods<MaskOpInterface>])> {
+        [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>, DeclareOpInterfaceMethods<MaskOpInterface>])> {
   let results = (outs Attn_MaskType:$result);
 }
 
@@ -79,7 +80,7 @@ def Attn_PatternOp : Attn_Op<"pattern", [
 }
 
 def Attn_CallOp : Attn_Op<"call", [
-    Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+    Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "calls another pattern (removed by attn-inline-patterns)";
   let arguments = (ins FlatSymbolRefAttr:$callee, Variadic<AnyType>:$args);
   let results = (outs Attn_MaskType:$result);
@@ -219,7 +220,7 @@ def Attn_SelectHeadsOp : Attn_MaskOp<"select_heads"> {
 }
 
 def Attn_PredicateOp : Attn_MaskOp<"predicate", [
-    SingleBlockImplicitTerminator<"YieldOp">, RecursiveMemoryEffects,
+    SingleBlock, RecursiveMemoryEffects,
     DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
   let summary = "a mask given by an index expression";
   let description = [{
