@@ -1,0 +1,32 @@
+//===- Passes.h - attn pass declarations ------------------------*- C++ -*-===//
+#ifndef ATTN_PASSES_PASSES_H
+#define ATTN_PASSES_PASSES_H
+
+#include "dialect/AttnOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::attn {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+/// Names of the functions attn-classify-tiles emits for a pattern.
+inline std::string maskFunctionName(StringRef pattern) {
+  return (pattern + "__mask").str();
+}
+inline std::string classifyFunctionName(StringRef pattern) {
+  return (pattern + "__classify").str();
+}
+
+} // namespace mlir::attn
+
+#endif // ATTN_PASSES_PASSES_H

@@ -1,0 +1,100 @@
+//===- Passes.td - attn passes ---------------------------------*- tablegen -*-===//
+#ifndef ATTN_PASSES_TD
+#define ATTN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Pattern assembly
+//===----------------------------------------------------------------------===//
+
+def AttnInlinePatternsPass : Pass<"attn-inline-patterns", "::mlir::ModuleOp"> {
+  let summary = "Inline pattern calls (user and prelude patterns)";
+  let description = [{
+    Replaces every `attn.call` by the body of its callee, callees first, and
+    reports recursion (direct or mutual) at the call that closes the cycle.
+    Private (prelude) patterns are erased afterwards. With `entry`, only that
+    pattern is kept.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"\"",
+           "Keep only this pattern after inlining">,
+  ];
+  let statistics = [
+    Statistic<"numInlined", "num-inlined", "Number of calls inlined">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def AttnBindParametersPass : Pass<"attn-bind-parameters", "::mlir::ModuleOp"> {
+  let summary = "Bind compile-time pattern parameters to constants";
+  let description = [{
+    Every parameter that is not a run-time `param` becomes an
+    `arith.constant`: the value given in `values` (`name=value`) or else its
+    default. A parameter with neither is an error, as is an unknown name.
+    A run-time parameter given in `values` is bound as well.
+  }];
+  let options = [
+    ListOption<"values", "values", "std::string",
+               "Parameter values, as name=value">,
+    Option<"pattern", "pattern", "std::string", /*default=*/"\"\"",
+           "Only bind this pattern's parameters (default: every pattern)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// Mask algebra
+//===----------------------------------------------------------------------===//
+
+def AttnSimplifyMasksPass : Pass<"attn-simplify-masks", "::mlir::ModuleOp"> {
+  let summary = "Fold constants and simplify the mask algebra";
+  let description = [{
+    Canonicalizes attn and arith ops (identities with full and empty,
+    idempotence, double complement, absorption such as
+    `sliding(w) & causal()` -> `sliding(w)`, constant parameter arithmetic)
+    and removes common subexpressions.
+  }];
+  let statistics = [
+    Statistic<"numErased", "num-erased", "Number of ops removed">,
+  ];
+}
+
+def AttnVerifyPatternPass : Pass<"attn-verify-pattern", "::mlir::ModuleOp"> {
+  let summary = "Whole-pattern checks (heads, grid layout, calls, parameters)";
+  let description = [{
+    Checks what no single op can: per-head masks cover exactly the declared
+    heads, grid primitives match the pattern's layout, per-head block tables
+    match the head count, no call is left, run-time parameters are integers
+    or booleans.
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Code generation
+//===----------------------------------------------------------------------===//
+
+def AttnClassifyTilesPass : Pass<"attn-classify-tiles", "::mlir::ModuleOp"> {
+  let summary = "Emit the element predicate and tile classifier as functions";
+  let description = [{
+    For each pattern @P emits, in plain func/arith/scf/math/memref:
+
+    - `@P__mask(b, h, q, k, nq, nk, params...) -> i1`
+    - `@P__classify(b, h, q0, q1, k0, k1, nq, nk, params...) -> i8`
+      (0 EMPTY, 1 PARTIAL, 2 FULL for the tile [q0, q1) x [k0, k1))
+
+    Every argument is i64; `params` are the run-time parameters in order.
+    The pattern gets `attn.tile = [tile-q, tile-k]` and the function names.
+  }];
+  let options = [
+    Option<"tileQ", "tile-q", "int64_t", /*default=*/"64", "Query tile size">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"64", "Key tile size">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
+#endif // ATTN_PASSES_TD

@@ -1,0 +1,86 @@
+//===- VerifyPattern.cpp - attn-verify-pattern -----------------------------===//
+#include "passes/Passes.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNVERIFYPATTERNPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+static std::optional<ArrayRef<int64_t>> gridOf(Operation *op) {
+  if (auto w = dyn_cast<Window2dOp>(op))
+    return w.getGrid();
+  if (auto n = dyn_cast<NeighborhoodOp>(op))
+    return n.getGrid();
+  if (auto a = dyn_cast<AxialOp>(op))
+    return a.getGrid();
+  if (auto p = dyn_cast<PredicateOp>(op))
+    if (auto g = p.getGrid())
+      return *g;
+  return std::nullopt;
+}
+
+static LogicalResult verifyPattern(PatternOp p) {
+  std::optional<int64_t> heads = p.getHeads();
+  for (unsigned i = 0; i < p.getNumParams(); ++i)
+    if (p.getBodyBlock().getArgument(i).getType().isF64() &&
+        p.isRuntimeParam(i))
+      return p.emitError() << "run-time parameter '" << p.getParamName(i)
+                           << "' must be int or bool, not float";
+  WalkResult r = p.walk([&](Operation *op) -> WalkResult {
+    if (auto call = dyn_cast<CallOp>(op))
+      return call.emitError() << "call to '" << call.getCallee()
+                              << "' was not inlined (run "
+                                 "attn-inline-patterns first)";
+    if (auto sel = dyn_cast<SelectHeadsOp>(op)) {
+      int64_t covered = sel.getBounds().back();
+      if (!heads)
+        return sel.emitError()
+               << "per-head masks cover heads [0, " << covered
+               << ") but the pattern declares no head count (add 'heads "
+               << covered << "')";
+      if (covered != *heads)
+        return sel.emitError() << "per-head masks cover heads [0, " << covered
+                               << ") but the pattern has " << *heads
+                               << " heads";
+    }
+    if (auto layout = dyn_cast<BlockLayoutOp>(op); layout && layout.isPerHead()) {
+      int64_t tableHeads =
+          cast<ShapedType>(layout.getTable().getType()).getDimSize(0);
+      if (heads && tableHeads != *heads)
+        return layout.emitError() << "per-head table has " << tableHeads
+                                  << " heads but the pattern has " << *heads;
+    }
+    if (auto grid = gridOf(op)) {
+      auto layout = p.getLayout();
+      if (!layout)
+        return op->emitError() << "'" << op->getName()
+                               << "' needs a grid layout, but pattern '"
+                               << p.getSymName() << "' has layout seq";
+      if (*layout != *grid)
+        return op->emitError()
+               << "'" << op->getName() << "' uses grid(" << (*grid)[0] << ", "
+               << (*grid)[1] << ") but pattern '" << p.getSymName()
+               << "' has layout grid(" << (*layout)[0] << ", " << (*layout)[1]
+               << ")";
+    }
+    return WalkResult::advance();
+  });
+  return failure(r.wasInterrupted());
+}
+
+namespace {
+struct VerifyPattern
+    : mlir::attn::impl::AttnVerifyPatternPassBase<VerifyPattern> {
+  using AttnVerifyPatternPassBase::AttnVerifyPatternPassBase;
+  void runOnOperation() override {
+    bool ok = true;
+    for (PatternOp p : getOperation().getOps<PatternOp>())
+      ok &= succeeded(verifyPattern(p));
+    if (!ok)
+      signalPassFailure();
+  }
+};
+} // namespace
