@@ -1,0 +1,234 @@
+// Whole-file reads and crash-safe whole-file writes (temporary file + rename).
+#include "runtime/AtomicFile.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <system_error>
+#include <utility>
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace attn {
+namespace {
+
+std::string errnoText(int err) {
+  switch (err) {
+  case ENOENT:
+    return "no such file or directory";
+  case EACCES:
+  case EPERM:
+    return "permission denied";
+  case EISDIR:
+    return "is a directory";
+  case ENOTDIR:
+    return "a component of the path is not a directory";
+  case EROFS:
+    return "read-only file system";
+  case ENOSPC:
+    return "no space left on device";
+  default:
+    return std::generic_category().message(err);
+  }
+}
+
+/// The directory holding `path` ("." for a bare name).
+std::string parentDir(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos)
+    return ".";
+  if (slash == 0)
+    return "/";
+  return path.substr(0, slash);
+}
+
+std::string baseName(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+uint64_t randomBits() {
+  uint64_t bits = 0;
+  if (getrandom(&bits, sizeof(bits), GRND_NONBLOCK) != sizeof(bits)) {
+    // No entropy available yet: the pid and O_EXCL already make clashes
+    // harmless, the clock and a counter only make them unlikely.
+    static std::atomic<uint64_t> counter{0};
+    bits = static_cast<uint64_t>(
+               std::chrono::steady_clock::now().time_since_epoch().count()) ^
+           (counter.fetch_add(1) * 0x9e3779b97f4a7c15ull);
+  }
+  return bits;
+}
+
+bool writeAll(int fd, const uint8_t *data, size_t size, int &err) {
+  while (size > 0) {
+    ssize_t written = ::write(fd, data, size);
+    if (written < 0) {
+      if (errno == EINTR)
+        continue;
+      err = errno;
+      return false;
+    }
+    data += written;
+    size -= static_cast<size_t>(written);
+  }
+  return true;
+}
+
+} // namespace
+
+bool writeFileAtomic(const std::string &path, const void *data, size_t size,
+                     std::string &error) {
+  if (path.empty()) {
+    error = "cannot write file: the path is empty";
+    return false;
+  }
+  std::string dir = parentDir(path);
+  std::string base = baseName(path);
+  if (base.empty() || base == "." || base == "..") {
+    error = fmt::format("cannot write '{}': is a directory", path);
+    return false;
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    int err = errno;
+    if (err == ENOENT)
+      error = fmt::format("cannot write '{}': directory '{}' does not exist",
+                          path, dir);
+    else
+      error = fmt::format("cannot write '{}': cannot access directory '{}': {}",
+                          path, dir, errnoText(err));
+    return false;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    error =
+        fmt::format("cannot write '{}': '{}' is not a directory", path, dir);
+    return false;
+  }
+  struct stat target;
+  bool targetExists = ::stat(path.c_str(), &target) == 0;
+  if (targetExists && S_ISDIR(target.st_mode)) {
+    error = fmt::format("cannot write '{}': is a directory", path);
+    return false;
+  }
+
+  // Keep the temporary's name within NAME_MAX even for long target names.
+  std::string stem = base.size() > 128 ? base.substr(0, 128) : base;
+  std::string tempPath;
+  int fd = -1;
+  for (int attempt = 0; attempt < 32 && fd < 0; ++attempt) {
+    tempPath = fmt::format("{}/.{}.tmp.{}.{:016x}", dir, stem,
+                           static_cast<long>(::getpid()), randomBits());
+    fd =
+        ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) {
+      int err = errno;
+      if (err == EACCES || err == EPERM)
+        error = fmt::format(
+            "cannot write '{}': permission denied (cannot create files in "
+            "directory '{}')",
+            path, dir);
+      else
+        error = fmt::format("cannot write '{}': {}", path, errnoText(err));
+      return false;
+    }
+  }
+  if (fd < 0) {
+    error = fmt::format(
+        "cannot write '{}': could not create a unique temporary file in '{}'",
+        path, dir);
+    return false;
+  }
+
+  auto fail = [&](int err, const char *what) {
+    if (fd >= 0)
+      ::close(fd);
+    ::unlink(tempPath.c_str());
+    error = fmt::format("cannot write '{}': {}{}", path, what, errnoText(err));
+    return false;
+  };
+
+  if (targetExists && S_ISREG(target.st_mode))
+    (void)::fchmod(fd, target.st_mode & 07777); // Best effort.
+  int err = 0;
+  if (!writeAll(fd, static_cast<const uint8_t *>(data), size, err))
+    return fail(err, "");
+  if (::fsync(fd) != 0)
+    return fail(errno, "fsync failed: ");
+  int closeResult = ::close(fd);
+  fd = -1;
+  if (closeResult != 0)
+    return fail(errno, "");
+  if (::rename(tempPath.c_str(), path.c_str()) != 0)
+    return fail(errno, "rename failed: ");
+
+  // Make the rename itself durable; failure here cannot be undone, and the
+  // file is already complete, so it is not reported.
+  int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirFd >= 0) {
+    (void)::fsync(dirFd);
+    ::close(dirFd);
+  }
+  return true;
+}
+
+bool readFile(const std::string &path, std::vector<uint8_t> &out,
+              std::string &error) {
+  if (path.empty()) {
+    error = "cannot read file: the path is empty";
+    return false;
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = fmt::format("cannot read '{}': {}", path, errnoText(errno));
+    return false;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    error = fmt::format("cannot read '{}': {}", path, errnoText(err));
+    return false;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    error = fmt::format("cannot read '{}': is a directory", path);
+    return false;
+  }
+  // st_size is only a hint (pipes and /proc files report 0), so read until
+  // EOF, growing the buffer as needed.
+  std::vector<uint8_t> bytes;
+  size_t initial = 65536;
+  if (S_ISREG(st.st_mode) && st.st_size > 0)
+    initial = static_cast<size_t>(st.st_size) + 1;
+  bytes.resize(initial);
+  size_t used = 0;
+  while (true) {
+    if (used == bytes.size())
+      bytes.resize(bytes.size() * 2);
+    ssize_t got = ::read(fd, bytes.data() + used, bytes.size() - used);
+    if (got < 0) {
+      if (errno == EINTR)
+        continue;
+      int err = errno;
+      ::close(fd);
+      error = fmt::format("cannot read '{}': {}", path, errnoText(err));
+      return false;
+    }
+    if (got == 0)
+      break;
+    used += static_cast<size_t>(got);
+  }
+  bytes.resize(used);
+  ::close(fd);
+  out = std::move(bytes);
+  return true;
+}
+
+} // namespace attn

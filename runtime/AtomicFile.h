@@ -1,0 +1,31 @@
+// Whole-file reads and crash-safe whole-file writes (temporary file + rename).
+#ifndef ATTN_RUNTIME_ATOMICFILE_H
+#define ATTN_RUNTIME_ATOMICFILE_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace attn {
+
+/// Writes `size` bytes to `path` atomically: the bytes go to a uniquely named
+/// temporary file in the same directory (".<name>.tmp.<pid>.<random>"), which
+/// is fsync'ed and then renamed over `path`. Readers therefore see either the
+/// old file or the complete new one, and concurrent writers of the same path
+/// are safe (the last rename wins). An existing target keeps its permission
+/// bits. On failure the temporary is removed, an existing target is left
+/// untouched, `error` names the path and the cause, and false is returned.
+/// A symbolic link at `path` is replaced, not followed.
+bool writeFileAtomic(const std::string &path, const void *data, size_t size,
+                     std::string &error);
+
+/// Reads the whole file at `path` into `out` (replacing its contents). On
+/// failure (missing, a directory, unreadable) `error` names the path and the
+/// cause, `out` is left unchanged and false is returned.
+bool readFile(const std::string &path, std::vector<uint8_t> &out,
+              std::string &error);
+
+} // namespace attn
+
+#endif // ATTN_RUNTIME_ATOMICFILE_H
