@@ -541,7 +541,10 @@ public:
   }
 
   LogicalResult setResults(Operation *term) {
-    for (Value v : term->getOperands()) {
+    return setResults(term->getOperands(), term);
+  }
+  LogicalResult setResults(ValueRange values, Operation *term) {
+    for (Value v : values) {
       unsigned w = widthOf(v.getType());
       if (!w)
         return term->emitError()
@@ -598,10 +601,14 @@ public:
         return (*regOf)[v];
       }
     }
+    auto pos = llvm::find(user->getOperands(), v);
+    if (pos == user->operand_end())
+      return user->emitError()
+             << "interpreter: a value is not computable from the inputs";
     return user->emitError()
-           << "interpreter: operand #"
-           << (llvm::find(user->getOperands(), v) - user->operand_begin())
-           << " is defined outside the compiled code and is not an input";
+           << "interpreter: operand #" << (pos - user->operand_begin())
+           << " of '" << user->getName()
+           << "' is defined outside the compiled code and is not an input";
   }
 
 private:
@@ -1074,5 +1081,24 @@ CompiledFunction::compileRegion(Region &region, ArrayRef<Value> outerValues) {
     return failure();
   if (failed(c.setResults(block.getTerminator())))
     return failure();
+  return CompiledFunction(std::move(prog));
+}
+
+FailureOr<CompiledFunction>
+CompiledFunction::compileValues(ArrayRef<Value> inputs, ArrayRef<Value> results,
+                                Operation *diagOp) {
+  auto prog = std::make_shared<interp::Program>();
+  Compiler c(*prog);
+  DenseMap<Value, uint32_t> regs;
+  DenseMap<Value, unsigned> memrefs;
+  c.regOf = &regs;
+  c.memrefOf = &memrefs;
+  if (failed(c.addInputs(diagOp, inputs)))
+    return failure();
+  for (Value v : results) {
+    Operation *user = v.getDefiningOp() ? v.getDefiningOp() : diagOp;
+    if (failed(c.setResults(ValueRange(v), user)))
+      return failure();
+  }
   return CompiledFunction(std::move(prog));
 }

@@ -79,6 +79,14 @@ public:
   static FailureOr<CompiledFunction> compileRegion(Region &region,
                                                     ArrayRef<Value> outerValues);
 
+  /// Compiles the computation of `results` from `inputs`: the defining ops
+  /// of the results (arith/math ops, recursively) are compiled; a value that
+  /// is neither an input nor computed by such ops is an error, emitted on
+  /// `diagOp`. Used to evaluate the scalar parameters of a pattern.
+  static FailureOr<CompiledFunction> compileValues(ArrayRef<Value> inputs,
+                                                   ArrayRef<Value> results,
+                                                   Operation *diagOp);
+
   /// Runs with the object's own scratch (not thread-safe per object). `args`
   /// must have numInputs() values; each is normalized to its input's width.
   /// Fails only on a run-time error (see lastError()).
