@@ -664,6 +664,19 @@ LogicalResult Generator::checkPrimitiveCall(const Expr &call,
       return error(a->nameLoc,
                    what + " cannot depend on the index variables");
     values[i] = constInt(*a->value);
+    // A parameter passed straight through: its default is a literal too,
+    // and an out-of-range default is a bug whenever it is used.
+    if (a->value->kind == ExprKind::Ident) {
+      const Param *param = cur->decl->findParam(a->value->name);
+      if (param && param->defaultValue &&
+          param->defaultValue->kind == ExprKind::Int &&
+          param->defaultValue->intValue < pa.min)
+        return error(param->defaultValue->loc,
+                     "default value of '" + param->name + "' must be at "
+                     "least " + std::to_string(pa.min) + " (it is " + what +
+                     "), got " +
+                     std::to_string(param->defaultValue->intValue));
+    }
     if (values[i] && *values[i] < pa.min)
       return error(a->nameLoc, what + " must be at least " +
                                    std::to_string(pa.min) + ", got " +
