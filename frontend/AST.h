@@ -14,7 +14,17 @@
 
 namespace mlir::attn::ast {
 
-enum class ExprKind { Int, Float, Bool, String, Ident, Unary, Binary, Call, List };
+enum class ExprKind {
+  Int,
+  Float,
+  Bool,
+  String,
+  Ident,
+  Unary,
+  Binary,
+  Call,
+  List
+};
 
 enum class UnaryOp { Not, Neg };
 
@@ -52,13 +62,13 @@ struct Arg {
 /// keeps the parser, the dumper and MLIRGen short.
 struct Expr {
   ExprKind kind;
-  llvm::SMLoc loc;     // the literal, name or operator token
-  unsigned depth = 1;  // height of this subtree (bounded by the parser)
+  llvm::SMLoc loc;    // the literal, name or operator token
+  unsigned depth = 1; // height of this subtree (bounded by the parser)
 
-  int64_t intValue = 0;      // Int
-  double floatValue = 0;     // Float
-  bool boolValue = false;    // Bool
-  std::string name;          // Ident, Call (callee), String (decoded)
+  int64_t intValue = 0;   // Int
+  double floatValue = 0;  // Float
+  bool boolValue = false; // Bool
+  std::string name;       // Ident, Call (callee), String (decoded)
   UnaryOp unaryOp = UnaryOp::Not;
   BinaryOp binaryOp = BinaryOp::Or;
   std::vector<ExprPtr> operands; // Unary: 1, Binary: 2, List: elements

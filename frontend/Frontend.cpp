@@ -93,8 +93,8 @@ void mlir::attn::registerImportAttnTranslation() {
     TranslateToMLIRRegistration importReg(
         "import-attn", "import an .attn pattern file into the attn dialect",
         import, [](DialectRegistry &registry) {
-          registry.insert<AttnDialect, arith::ArithDialect,
-                          math::MathDialect>();
+          registry
+              .insert<AttnDialect, arith::ArithDialect, math::MathDialect>();
         });
     TranslateRegistration astReg(
         "attn-to-ast", "print the syntax tree of an .attn pattern file",

@@ -294,8 +294,8 @@ Token Lexer::next() {
   // A stray byte: show it when printable, else its code.
   if (static_cast<unsigned char>(c) >= 0x20 &&
       static_cast<unsigned char>(c) < 0x7F)
-    return error(start, "unexpected character '" + llvm::StringRef(start, 1) +
-                            "'");
+    return error(start,
+                 "unexpected character '" + llvm::StringRef(start, 1) + "'");
   // A multi-byte UTF-8 character (already validated): quote it whole.
   const char *e = cur;
   while (e < end && (static_cast<unsigned char>(*e) & 0xC0) == 0x80)

@@ -446,8 +446,8 @@ FailureOr<Ty> Generator::computeType(const Expr &e) {
     if (e.unaryOp == UnaryOp::Not) {
       if (t->kind == Kind::Mask || t->kind == Kind::Bool)
         return *t;
-      return error(e.loc, "'!' expects a mask or a bool, got " +
-                              kindName(t->kind));
+      return error(e.loc,
+                   "'!' expects a mask or a bool, got " + kindName(t->kind));
     }
     if (t->kind == Kind::Int)
       return *t;
@@ -546,13 +546,13 @@ LogicalResult Generator::matchArgs(const Expr &call,
       ++positional;
   if (positional > names.size()) {
     size_t required = llvm::count(hasDefault, false);
-    std::string takes =
-        required == names.size()
-            ? std::to_string(names.size())
-            : "at most " + std::to_string(names.size());
-    return error(call.loc, "'" + call.name + "' takes " + takes +
-                               (names.size() == 1 ? " argument" : " arguments") +
-                               ", got " + std::to_string(positional));
+    std::string takes = required == names.size()
+                            ? std::to_string(names.size())
+                            : "at most " + std::to_string(names.size());
+    return error(call.loc,
+                 "'" + call.name + "' takes " + takes +
+                     (names.size() == 1 ? " argument" : " arguments") +
+                     ", got " + std::to_string(positional));
   }
   size_t pos = 0;
   for (const Arg &a : call.args) {
@@ -567,8 +567,8 @@ LogicalResult Generator::matchArgs(const Expr &call,
       idx = it - names.begin();
     }
     if (slots[idx])
-      return error(a.nameLoc, "argument '" + names[idx] + "' of '" +
-                                  call.name + "' is given twice");
+      return error(a.nameLoc, "argument '" + names[idx] + "' of '" + call.name +
+                                  "' is given twice");
     slots[idx] = &a;
   }
   for (size_t i = 0; i < names.size(); ++i)
@@ -661,8 +661,7 @@ LogicalResult Generator::checkPrimitiveCall(const Expr &call,
       return error(a->nameLoc,
                    what + " must be an int, got " + kindName(t->kind));
     if (t->index)
-      return error(a->nameLoc,
-                   what + " cannot depend on the index variables");
+      return error(a->nameLoc, what + " cannot depend on the index variables");
     values[i] = constInt(*a->value);
     // A parameter passed straight through: its default is a literal too,
     // and an out-of-range default is a bug whenever it is used.
@@ -672,10 +671,12 @@ LogicalResult Generator::checkPrimitiveCall(const Expr &call,
           param->defaultValue->kind == ExprKind::Int &&
           param->defaultValue->intValue < pa.min)
         return error(param->defaultValue->loc,
-                     "default value of '" + param->name + "' must be at "
-                     "least " + std::to_string(pa.min) + " (it is " + what +
-                     "), got " +
-                     std::to_string(param->defaultValue->intValue));
+                     "default value of '" + param->name +
+                         "' must be at "
+                         "least " +
+                         std::to_string(pa.min) + " (it is " + what +
+                         "), got " +
+                         std::to_string(param->defaultValue->intValue));
     }
     if (values[i] && *values[i] < pa.min)
       return error(a->nameLoc, what + " must be at least " +
@@ -872,8 +873,7 @@ LogicalResult Generator::checkPatternCall(const Expr &call,
                                    kindName(p.type) + ", got " +
                                    kindName(t->kind));
     if (t->index)
-      return error(a->nameLoc,
-                   what + " cannot depend on the index variables");
+      return error(a->nameLoc, what + " cannot depend on the index variables");
   }
 
   // Grids: an explicit grid must be the caller's; a pattern without a layout
@@ -881,13 +881,12 @@ LogicalResult Generator::checkPatternCall(const Expr &call,
   if (callee.layout == LayoutKind::Grid) {
     std::array<int64_t, 2> g = {callee.gridH, callee.gridW};
     if (!cur->grid || *cur->grid != g) {
-      std::string from =
-          cur->grid ? "a pattern with layout grid(" +
-                          std::to_string((*cur->grid)[0]) + ", " +
-                          std::to_string((*cur->grid)[1]) + ")"
-                    : std::string("a pattern without a grid layout");
-      return error(call.loc, "pattern '" + callee.name +
-                                 "' has layout grid(" +
+      std::string from = cur->grid
+                             ? "a pattern with layout grid(" +
+                                   std::to_string((*cur->grid)[0]) + ", " +
+                                   std::to_string((*cur->grid)[1]) + ")"
+                             : std::string("a pattern without a grid layout");
+      return error(call.loc, "pattern '" + callee.name + "' has layout grid(" +
                                  std::to_string(g[0]) + ", " +
                                  std::to_string(g[1]) +
                                  ") and cannot be called from " + from);
@@ -1001,15 +1000,13 @@ LogicalResult Generator::checkHeader(const PatternDecl &decl) {
   int64_t next = 0;
   for (const MaskClause *m : sorted) {
     if (m->lo < next)
-      return error(m->rangeLoc,
-                   "heads [" + std::to_string(m->lo) + ":" +
-                       std::to_string(std::min(next, m->hi)) +
-                       "] are covered twice");
+      return error(m->rangeLoc, "heads [" + std::to_string(m->lo) + ":" +
+                                    std::to_string(std::min(next, m->hi)) +
+                                    "] are covered twice");
     if (m->lo > next)
       return error(decl.loc, "heads [" + std::to_string(next) + ":" +
-                                 std::to_string(m->lo) +
-                                 "] of pattern '" + decl.name +
-                                 "' are not covered by any 'mask'");
+                                 std::to_string(m->lo) + "] of pattern '" +
+                                 decl.name + "' are not covered by any 'mask'");
     next = m->hi;
   }
   if (next < *decl.heads)
@@ -1114,8 +1111,8 @@ LogicalResult Generator::genPattern(const PatternDecl *decl, const Grid &grid,
     for (const MaskClause &m : decl->masks)
       sorted.push_back(&m);
     llvm::sort(sorted, [](auto *a, auto *b) {
-    return std::tie(a->lo, a->hi) < std::tie(b->lo, b->hi);
-  });
+      return std::tie(a->lo, a->hi) < std::tie(b->lo, b->hi);
+    });
     llvm::SmallVector<Value> masks;
     llvm::SmallVector<int64_t> bounds;
     for (const MaskClause *m : sorted) {
@@ -1127,9 +1124,9 @@ LogicalResult Generator::genPattern(const PatternDecl *decl, const Grid &grid,
     }
     if (masks.size() == sorted.size()) {
       bounds.push_back(*decl->heads);
-      mask = SelectHeadsOp::create(builder, loc(decl->masks.front().loc),
-                                   maskTy, masks,
-                                   builder.getDenseI64ArrayAttr(bounds));
+      mask =
+          SelectHeadsOp::create(builder, loc(decl->masks.front().loc), maskTy,
+                                masks, builder.getDenseI64ArrayAttr(bounds));
     }
   }
   if (!mask) {
@@ -1294,8 +1291,8 @@ Value Generator::genScalar(const Expr &e) {
       return {};
     if (e.unaryOp == UnaryOp::Neg)
       return arith::SubIOp::create(builder, l, constI64(l, 0), v);
-    Value t = arith::ConstantOp::create(builder, l,
-                                        builder.getIntegerAttr(i1, true));
+    Value t =
+        arith::ConstantOp::create(builder, l, builder.getIntegerAttr(i1, true));
     return arith::XOrIOp::create(builder, l, v, t);
   }
   case ExprKind::Binary: {
@@ -1322,17 +1319,13 @@ Value Generator::genScalar(const Expr &e) {
     case BinaryOp::Ne:
       return arith::CmpIOp::create(builder, l, arith::CmpIPredicate::ne, a, b);
     case BinaryOp::Lt:
-      return arith::CmpIOp::create(builder, l, arith::CmpIPredicate::slt, a,
-                                   b);
+      return arith::CmpIOp::create(builder, l, arith::CmpIPredicate::slt, a, b);
     case BinaryOp::Le:
-      return arith::CmpIOp::create(builder, l, arith::CmpIPredicate::sle, a,
-                                   b);
+      return arith::CmpIOp::create(builder, l, arith::CmpIPredicate::sle, a, b);
     case BinaryOp::Gt:
-      return arith::CmpIOp::create(builder, l, arith::CmpIPredicate::sgt, a,
-                                   b);
+      return arith::CmpIOp::create(builder, l, arith::CmpIPredicate::sgt, a, b);
     case BinaryOp::Ge:
-      return arith::CmpIOp::create(builder, l, arith::CmpIPredicate::sge, a,
-                                   b);
+      return arith::CmpIOp::create(builder, l, arith::CmpIPredicate::sge, a, b);
     }
     return {};
   }
@@ -1423,9 +1416,9 @@ Value Generator::genPrimitive(const Expr &e, CallInfo &info) {
   }
   llvm::StringRef n = prim.name;
   DenseI64ArrayAttr grid =
-      cur->grid ? builder.getDenseI64ArrayAttr({(*cur->grid)[0],
-                                                (*cur->grid)[1]})
-                : DenseI64ArrayAttr();
+      cur->grid
+          ? builder.getDenseI64ArrayAttr({(*cur->grid)[0], (*cur->grid)[1]})
+          : DenseI64ArrayAttr();
   if (n == "full")
     return FullOp::create(builder, l, maskTy);
   if (n == "causal")
@@ -1548,8 +1541,7 @@ OwningOpRef<ModuleOp> Generator::run(const Module &user,
   return module;
 }
 
-OwningOpRef<ModuleOp> mlir::attn::mlirGen(MLIRContext *ctx,
-                                          llvm::SourceMgr &sm,
+OwningOpRef<ModuleOp> mlir::attn::mlirGen(MLIRContext *ctx, llvm::SourceMgr &sm,
                                           const Module &user,
                                           const Module *prelude,
                                           llvm::StringRef baseDir) {

@@ -1,4 +1,5 @@
-//===- MLIRGen.h - lowering of the .attn AST to the attn dialect -*- C++ -*-===//
+//===- MLIRGen.h - lowering of the .attn AST to the attn dialect -*- C++
+//-*-===//
 #ifndef ATTN_FRONTEND_MLIRGEN_H
 #define ATTN_FRONTEND_MLIRGEN_H
 

@@ -119,9 +119,8 @@ std::unique_ptr<Module> Parser::parseModule() {
 }
 
 static bool isReservedWord(llvm::StringRef s) {
-  return llvm::is_contained({"pattern", "mask", "heads", "layout", "param",
-                             "true", "false"},
-                            s);
+  return llvm::is_contained(
+      {"pattern", "mask", "heads", "layout", "param", "true", "false"}, s);
 }
 
 std::unique_ptr<PatternDecl> Parser::parsePattern() {

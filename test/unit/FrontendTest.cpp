@@ -68,12 +68,12 @@ TEST(LexerTest, TokenKinds) {
     kinds.push_back(t.kind);
   using K = TokenKind;
   std::vector<TokenKind> expected = {
-      K::Identifier, K::Identifier, K::LParen,    K::Identifier, K::Colon,
-      K::Identifier, K::Assign,     K::Integer,   K::RParen,     K::LBrace,
-      K::Identifier, K::Identifier, K::LessEq,    K::Identifier, K::Amp,
-      K::LParen,     K::Identifier, K::Minus,     K::Identifier, K::RParen,
-      K::Percent,    K::Integer,    K::EqEq,      K::Integer,    K::Pipe,
-      K::Identifier, K::NotEq,      K::Float,     K::GreaterEq,  K::String,
+      K::Identifier, K::Identifier, K::LParen,  K::Identifier, K::Colon,
+      K::Identifier, K::Assign,     K::Integer, K::RParen,     K::LBrace,
+      K::Identifier, K::Identifier, K::LessEq,  K::Identifier, K::Amp,
+      K::LParen,     K::Identifier, K::Minus,   K::Identifier, K::RParen,
+      K::Percent,    K::Integer,    K::EqEq,    K::Integer,    K::Pipe,
+      K::Identifier, K::NotEq,      K::Float,   K::GreaterEq,  K::String,
       K::RBrace,     K::Eof};
   EXPECT_EQ(kinds, expected);
   EXPECT_TRUE(errors.messages.empty());
