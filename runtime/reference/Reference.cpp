@@ -287,23 +287,29 @@ private:
 
   LogicalResult evaluateScalars(ArrayRef<int64_t> runtimeParams) {
     Block &body = pattern.getBodyBlock();
-    SmallVector<Value> inputs;
-    SmallVector<int64_t> inputValues;
-    unsigned used = 0;
-    for (BlockArgument arg : body.getArguments()) {
-      if (arg.use_empty())
-        continue;
-      if (used < runtimeParams.size() && arg.getType().isIntOrIndex()) {
-        inputs.push_back(arg);
-        inputValues.push_back(runtimeParams[used]);
-      }
-      ++used;
-    }
-    if (used != runtimeParams.size())
+    unsigned numArgs = body.getNumArguments();
+    unsigned numUsed = MaskEvaluator::numRuntimeParams(pattern);
+    // One value per used block argument, or one per block argument (the
+    // convention of the generated functions; after attn-bind-parameters
+    // every block argument is a run-time parameter).
+    bool perArgument = runtimeParams.size() == numArgs;
+    if (!perArgument && runtimeParams.size() != numUsed)
       return pattern.emitError()
              << "reference: pattern @" << pattern.getSymName() << " expects "
-             << used << " run-time parameter value(s) (one per used "
+             << numUsed << " run-time parameter value(s) (one per used "
              << "parameter, in order), got " << runtimeParams.size();
+    SmallVector<Value> inputs;
+    SmallVector<int64_t> inputValues;
+    unsigned next = 0;
+    for (BlockArgument arg : body.getArguments()) {
+      if (!perArgument && arg.use_empty())
+        continue;
+      int64_t value = runtimeParams[next++];
+      if (arg.use_empty() || !arg.getType().isIntOrIndex())
+        continue;
+      inputs.push_back(arg);
+      inputValues.push_back(value);
+    }
     SetVector<Value> needed;
     collectScalars(needed);
     SmallVector<Value> results(needed.begin(), needed.end());

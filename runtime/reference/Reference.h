@@ -9,7 +9,9 @@
 // parameters are either bound to constants (the block argument is then
 // unused) or are run-time parameters: the caller passes ONE int64 PER BLOCK
 // ARGUMENT THAT IS STILL USED, in block-argument order (an i1 parameter is
-// 0/1). Scalar operands of the primitives are computed from the parameters
+// 0/1). One int64 per block argument (used or not) is accepted as well: that
+// is the convention of the generated @NAME__mask / @NAME__classify functions,
+// after attn-bind-parameters has removed the bound parameters. Scalar operands of the primitives are computed from the parameters
 // by the arith/math ops of the pattern body (with the ArithInterpreter).
 //
 // Semantics (Python floor division `/` and non-negative `%`):

@@ -6,6 +6,8 @@
 
 #include "dialect/AttnDialect.h"
 #include "dialect/AttnOps.h"
+#include "passes/Pipeline.h"
+#include "runtime/reference/ArithInterpreter.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,6 +18,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <gtest/gtest.h>
 
@@ -654,6 +657,168 @@ TEST_F(ReferenceTest, BlockMapErrors) {
   // One run-time parameter too many for @c__classify.
   EXPECT_TRUE(failed(buildBlockMap(*module, "c", {5}, 1, 8, 8, 4, 4)));
   EXPECT_TRUE(failed(buildBlockMap(*module, "c", {}, 1, 8, 8, 0, 4)));
+}
+
+//===----------------------------------------------------------------------===//
+// The generated code (attn pipeline + attn-classify-tiles) against the
+// reference: the element predicate must agree exactly, the classifier must
+// be sound (never FULL for a tile that is not, never EMPTY for a tile that
+// has a pair).
+//===----------------------------------------------------------------------===//
+
+struct CrossCase {
+  const char *name;
+  const char *header; // parameters and attributes of @p
+  const char *body;   // defines %m
+  std::vector<std::vector<int64_t>> params = {{}};
+  int64_t heads = 1;
+  int64_t gridN = 0; // grid patterns: Nq = Nk = gridN only
+};
+
+const CrossCase kCrossCases[] = {
+    {"causal", "()", "%m = attn.causal"},
+    {"full", "()", "%m = attn.full"},
+    {"sliding", "()", "%c = arith.constant 5 : i64\n%m = attn.sliding(%c)"},
+    {"band", "()",
+     "%l = arith.constant 3 : i64\n%r = arith.constant 2 : i64\n"
+     "%m = attn.band(%l, %r)"},
+    {"sink", "()", "%c = arith.constant 3 : i64\n%m = attn.sink(%c)"},
+    {"global", "()", "%m = attn.global [0, 5, 17]"},
+    {"block_sliding", "()",
+     "%b = arith.constant 4 : i64\n%w = arith.constant 2 : i64\n"
+     "%m = attn.block_sliding(%b, %w)"},
+    {"power2", "()", "%b = arith.constant 4 : i64\n%m = attn.power2(%b)"},
+    {"power2_1", "()", "%b = arith.constant 1 : i64\n%m = attn.power2(%b)"},
+    {"stripe", "()",
+     "%s = arith.constant 5 : i64\n%w = arith.constant 2 : i64\n"
+     "%o = arith.constant 3 : i64\n%m = attn.stripe(%s, %w, %o)"},
+    {"strided", "()", "%s = arith.constant 3 : i64\n%m = attn.strided(%s)"},
+    {"block_layout", "()",
+     "%b = arith.constant 8 : i64\n%m = attn.block_layout(%b) table "
+     "dense<[[true, false, true], [false, true, false], [true, true, "
+     "false]]> : tensor<3x3xi1>"},
+    {"block_layout_heads", "()",
+     "%b = arith.constant 16 : i64\n%m = attn.block_layout(%b) table "
+     "dense<[[[true, false], [true, true]], [[false, true], [true, "
+     "false]]]> : tensor<2x2x2xi1>",
+     {{}},
+     2},
+    {"bigbird", "()",
+     "%b = arith.constant 4 : i64\n%w = arith.constant 3 : i64\n"
+     "%g = arith.constant 1 : i64\n%r = arith.constant 2 : i64\n"
+     "%s = arith.constant 7 : i64\n%m = attn.bigbird(%b, %w, %g, %r, %s)",
+     {{}},
+     2},
+    {"window2d", "() layout grid(6, 6)",
+     "%h = arith.constant 2 : i64\n%w = arith.constant 3 : i64\n"
+     "%s = arith.constant 1 : i64\n"
+     "%m = attn.window2d(%h, %w, %s) grid [6, 6]",
+     {{}},
+     1,
+     36},
+    {"neighborhood", "() layout grid(6, 6)",
+     "%h = arith.constant 3 : i64\n%w = arith.constant 3 : i64\n"
+     "%m = attn.neighborhood(%h, %w) grid [6, 6]",
+     {{}},
+     1,
+     36},
+    {"axial", "() layout grid(6, 6)", "%m = attn.axial grid [6, 6]", {{}}, 1, 36},
+    {"power", "()",
+     "%B = arith.constant 4 : i64\n%w = arith.constant 2 : i64\n"
+     "%c = attn.causal\n%s = attn.block_sliding(%B, %w)\n"
+     "%q = attn.power2(%B)\n%k = attn.sink(%B)\n"
+     "%u1 = attn.union %s, %q\n%u2 = attn.union %u1, %k\n"
+     "%m = attn.intersect %c, %u2"},
+    {"difference", "()",
+     "%w = arith.constant 4 : i64\n%c = attn.causal\n"
+     "%s = attn.sliding(%w)\n%m = attn.difference %c, %s"},
+    {"complement", "()",
+     "%w = arith.constant 4 : i64\n%s = attn.sliding(%w)\n"
+     "%m = attn.complement %s"},
+    {"predicate", "()",
+     "%s = arith.constant 3 : i64\n"
+     "%m = attn.predicate {\n"
+     "^bb0(%q: i64, %k: i64, %h: i64, %b: i64, %p: i64):\n"
+     "  %d = arith.subi %q, %k : i64\n"
+     "  %r = arith.remsi %d, %s : i64\n"
+     "  %c0 = arith.constant 0 : i64\n"
+     "  %z = arith.cmpi eq, %r, %c0 : i64\n"
+     "  %le = arith.cmpi sle, %k, %q : i64\n"
+     "  %y = arith.andi %z, %le : i1\n"
+     "  attn.yield %y : i1\n"
+     "}"},
+    {"select_heads", "() heads 3",
+     "%c1 = arith.constant 3 : i64\n%a = attn.sliding(%c1)\n"
+     "%b = attn.causal\n%m = attn.select_heads %a, %b bounds [0, 1, 3]",
+     {{}},
+     3},
+    {"runtime_sliding", "(param %w: i64)", "%m = attn.sliding(%w)",
+     {{1}, {4}, {100}}},
+    {"runtime_stripe", "(param %s: i64, param %o: i64)",
+     "%c1 = arith.constant 1 : i64\n%m = attn.stripe(%s, %c1, %o)",
+     {{3, 0}, {7, -2}}},
+};
+
+TEST_F(ReferenceTest, GeneratedCodeAgreesWithReference) {
+  const std::pair<int64_t, int64_t> shapes[] = {
+      {37, 37}, {13, 40}, {40, 13}, {1, 1}, {1, 9}};
+  const std::pair<int64_t, int64_t> tiles[] = {{8, 8}, {16, 4}, {5, 7}};
+  // One case per lambda call, so that a failing case does not hide others.
+  auto check = [&](const CrossCase &c) {
+    SCOPED_TRACE(c.name);
+    diagnostics.clear();
+    PatternOp original = parse(wrap(c.body, c.header));
+    ASSERT_TRUE(original) << diagnostics;
+    OwningOpRef<ModuleOp> compiled(cast<ModuleOp>((*module)->clone()));
+    PassManager pm(&ctx);
+    PipelineOptions options;
+    options.pattern = "p";
+    buildAttnPipeline(pm, options);
+    ASSERT_TRUE(succeeded(pm.run(*compiled))) << diagnostics;
+    auto maskFn = compiled->lookupSymbol<func::FuncOp>("p__mask");
+    ASSERT_TRUE(maskFn) << "no @p__mask";
+    FailureOr<CompiledFunction> element = CompiledFunction::compile(maskFn);
+    ASSERT_TRUE(succeeded(element)) << diagnostics;
+
+    std::vector<std::pair<int64_t, int64_t>> dims(std::begin(shapes),
+                                                  std::end(shapes));
+    if (c.gridN)
+      dims = {{c.gridN, c.gridN}};
+    for (const std::vector<int64_t> &params : c.params)
+      for (auto [nq, nk] : dims) {
+        SCOPED_TRACE(testing::Message() << "Nq " << nq << " Nk " << nk);
+        FailureOr<std::vector<uint8_t>> ref =
+            evaluateMask(original, params, MaskDims{1, c.heads, nq, nk});
+        ASSERT_TRUE(succeeded(ref)) << diagnostics;
+        SmallVector<int64_t, 8> args = {0, 0, 0, 0, nq, nk};
+        args.append(params.begin(), params.end());
+        int mismatches = 0;
+        for (int64_t h = 0; h < c.heads; ++h)
+          for (int64_t q = 0; q < nq; ++q)
+            for (int64_t k = 0; k < nk; ++k) {
+              args[1] = h;
+              args[2] = q;
+              args[3] = k;
+              FailureOr<int64_t> got = element->run1(args);
+              ASSERT_TRUE(succeeded(got)) << element->lastError();
+              bool want = (*ref)[(h * nq + q) * nk + k];
+              if (bool(*got) != want && mismatches++ < 5)
+                ADD_FAILURE() << "@p__mask(h " << h << ", q " << q << ", k "
+                              << k << ") = " << *got << ", reference "
+                              << want;
+            }
+        for (auto [tq, tk] : tiles) {
+          FailureOr<BlockMap> gen =
+              buildBlockMap(*compiled, "p", params, c.heads, nq, nk, tq, tk);
+          ASSERT_TRUE(succeeded(gen)) << diagnostics;
+          BlockMap exact = blockMapFromMask(*ref, c.heads, nq, nk, tq, tk);
+          EXPECT_EQ(checkBlockMapSound(*gen, exact), "")
+              << "tiles " << tq << "x" << tk;
+        }
+      }
+  };
+  for (const CrossCase &c : kCrossCases)
+    check(c);
 }
 
 } // namespace
