@@ -1,0 +1,318 @@
+//===- ClassifierPropertyTest.cpp - generated classifiers vs the reference ===//
+//
+// Property tests: for every pattern family, random parameters, random
+// lengths (Nq != Nk included) and random tile sizes, the generated tile
+// classifier is sound against the reference mask (FULL => every element
+// allowed, EMPTY => none), exact for primitives, and the generated element
+// predicate equals the reference element by element.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/Frontend.h"
+#include "passes/InitAll.h"
+#include "passes/Passes.h"
+#include "passes/Pipeline.h"
+#include "runtime/reference/ArithInterpreter.h"
+#include "runtime/reference/BlockMap.h"
+#include "runtime/reference/Reference.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include <gtest/gtest.h>
+#include <functional>
+#include <random>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// A pattern family: .attn source and a generator of `--set` values.
+struct Family {
+  std::string name;
+  std::string source; // defines `pattern p`
+  std::function<std::vector<std::string>(std::mt19937 &)> params;
+  bool exact;         // primitives promise exact classification
+  int64_t grid = 0;   // > 0: grid(grid, grid), the length is grid^2
+  int64_t heads = 1;
+};
+
+void PrintTo(const Family &f, std::ostream *os) { *os << f.name; }
+
+int64_t uniform(std::mt19937 &rng, int64_t lo, int64_t hi) {
+  return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+}
+std::string set(const std::string &name, int64_t v) {
+  return name + "=" + std::to_string(v);
+}
+
+std::vector<Family> families() {
+  using V = std::vector<std::string>;
+  auto none = [](std::mt19937 &) { return V{}; };
+  std::vector<Family> f = {
+      {"full", "pattern p { mask full() }", none, true},
+      {"causal", "pattern p { mask causal() }", none, true},
+      {"sliding", "pattern p(w: int) { mask sliding(w) }",
+       [](std::mt19937 &r) { return V{set("w", uniform(r, 1, 70))}; }, true},
+      {"band", "pattern p(l: int, r: int) { mask band(l, r) }",
+       [](std::mt19937 &r) {
+         return V{set("l", uniform(r, 0, 40)), set("r", uniform(r, 0, 40))};
+       },
+       true},
+      {"sink", "pattern p(n: int) { mask sink(n) }",
+       [](std::mt19937 &r) { return V{set("n", uniform(r, 0, 50))}; }, true},
+      {"global", "pattern p { mask global([0, 3, 4, 17, 60]) }", none, true},
+      {"block_sliding", "pattern p(bl: int, w: int) { mask block_sliding(bl, w) }",
+       [](std::mt19937 &r) {
+         return V{set("bl", uniform(r, 1, 24)), set("w", uniform(r, 1, 5))};
+       },
+       true},
+      {"power2", "pattern p(bl: int) { mask power2(bl) }",
+       [](std::mt19937 &r) { return V{set("bl", uniform(r, 1, 16))}; }, true},
+      {"stripe", "pattern p(s: int, w: int, o: int) { mask stripe(s, w, o) }",
+       [](std::mt19937 &r) {
+         int64_t s = uniform(r, 1, 20);
+         return V{set("s", s), set("w", uniform(r, 1, s)),
+                  set("o", uniform(r, -30, 30))};
+       },
+       true},
+      {"strided", "pattern p(s: int) { mask strided(s) }",
+       [](std::mt19937 &r) { return V{set("s", uniform(r, 1, 12))}; }, true},
+      {"block_layout",
+       "pattern p(bl: int) { mask block_layout(bl, [[1, 0, 1, 1], [0, 1, 1, 0], "
+       "[1, 1, 0, 0], [1, 1, 1, 1], [0, 0, 0, 1]]) }",
+       [](std::mt19937 &r) { return V{set("bl", uniform(r, 1, 40))}; }, true},
+      {"bigbird",
+       "pattern p(bl: int, w: int, g: int, n: int, s: int) "
+       "{ mask bigbird(bl, w, g, n, s) }",
+       [](std::mt19937 &r) {
+         return V{set("bl", uniform(r, 1, 16)), set("w", uniform(r, 0, 4)),
+                  set("g", uniform(r, 0, 2)), set("n", uniform(r, 0, 4)),
+                  set("s", uniform(r, 0, 1000))};
+       },
+       true, 0, 2},
+      {"window2d",
+       "pattern p(a: int, c: int, s: int) { layout grid(12, 12) "
+       "mask window2d(a, c, s) }",
+       [](std::mt19937 &r) {
+         return V{set("a", uniform(r, 1, 6)), set("c", uniform(r, 1, 6)),
+                  set("s", uniform(r, 0, 5))};
+       },
+       true, 12},
+      {"neighborhood",
+       "pattern p(a: int, c: int) { layout grid(12, 12) "
+       "mask neighborhood(a, c) }",
+       [](std::mt19937 &r) {
+         return V{set("a", uniform(r, 1, 12)), set("c", uniform(r, 1, 12))};
+       },
+       true, 12},
+      {"axial", "pattern p { layout grid(12, 12) mask axial() }", none, true,
+       12},
+      // Prelude patterns and compositions: sound, not necessarily exact.
+      {"power", "pattern p(bl: int, w: int) { mask power(bl, w) }",
+       [](std::mt19937 &r) {
+         return V{set("bl", uniform(r, 1, 16)), set("w", uniform(r, 1, 6))};
+       },
+       false},
+      {"streaming", "pattern p(s: int, w: int) { mask streaming(s, w) }",
+       [](std::mt19937 &r) {
+         return V{set("s", uniform(r, 0, 8)), set("w", uniform(r, 1, 40))};
+       },
+       false},
+      {"longformer", "pattern p(w: int, g: int) { mask longformer(w, g) }",
+       [](std::mt19937 &r) {
+         return V{set("w", uniform(r, 0, 40)), set("g", uniform(r, 0, 5))};
+       },
+       false},
+      {"stride_slash",
+       "pattern p(bl: int, w: int, s: int) { mask stride_slash(bl, w, s) }",
+       [](std::mt19937 &r) {
+         return V{set("bl", uniform(r, 1, 12)), set("w", uniform(r, 1, 4)),
+                  set("s", uniform(r, 1, 6))};
+       },
+       false},
+      {"dilated", "pattern p(bl: int, m: int) { mask dilated(bl, m) }",
+       [](std::mt19937 &r) {
+         return V{set("bl", uniform(r, 1, 12)), set("m", uniform(r, 1, 10))};
+       },
+       false},
+      {"sparse_transformer_fixed",
+       "pattern p(l: int, c: int) { mask sparse_transformer_fixed(l, c) }",
+       [](std::mt19937 &r) {
+         int64_t l = uniform(r, 1, 24);
+         return V{set("l", l), set("c", uniform(r, 1, l))};
+       },
+       false},
+      {"sparse_transformer_strided",
+       "pattern p(l: int) { mask sparse_transformer_strided(l) }",
+       [](std::mt19937 &r) { return V{set("l", uniform(r, 1, 24))}; }, false},
+      {"swin", "pattern p(w: int, s: int) { layout grid(12, 12) mask swin(w, s) }",
+       [](std::mt19937 &r) {
+         return V{set("w", uniform(r, 1, 6)), set("s", uniform(r, 0, 5))};
+       },
+       false, 12},
+      {"composition",
+       "pattern p(a: int, s: int) { mask (causal() - sliding(a)) | "
+       "(stripe(s) & !sink(3)) }",
+       [](std::mt19937 &r) {
+         return V{set("a", uniform(r, 1, 30)), set("s", uniform(r, 1, 9))};
+       },
+       false},
+      {"per_head",
+       "pattern p(w: int) { heads 3 mask[0:1] sliding(w) "
+       "mask[1:3] causal() & !band(w, 0) }",
+       [](std::mt19937 &r) { return V{set("w", uniform(r, 1, 20))}; }, false,
+       0, 3},
+      {"predicate_mod",
+       "pattern p(s: int) { mask k <= q & (q - k) % s == 0 }",
+       [](std::mt19937 &r) { return V{set("s", uniform(r, 1, 9))}; }, false},
+      {"predicate_functions",
+       "pattern p(w: int) { mask abs(p - k) < w | is_pow2(p - k + 1) | "
+       "(log2_floor(k + 1) % 2 == 0 & min(p, k) > w) | max(q, k) / 7 == 3 }",
+       [](std::mt19937 &r) { return V{set("w", uniform(r, 1, 20))}; }, false},
+      {"predicate_head",
+       "pattern p(w: int) { mask k <= p & p - k < w * (h + 1) }",
+       [](std::mt19937 &r) { return V{set("w", uniform(r, 1, 10))}; }, false,
+       0, 2},
+      {"predicate_grid",
+       "pattern p(r: int) { layout grid(10, 10) "
+       "mask abs(qy - ky) + abs(qx - kx) <= r }",
+       [](std::mt19937 &r) { return V{set("r", uniform(r, 0, 6))}; }, false,
+       10},
+      {"runtime_param",
+       "pattern p(param w: int) { mask causal() & !sliding(w) | sink(2) }",
+       [](std::mt19937 &r) { return V{set("w", uniform(r, 1, 30))}; }, false},
+  };
+  return f;
+}
+
+class ClassifierProperty : public ::testing::TestWithParam<Family> {
+protected:
+  ClassifierProperty() {
+    DialectRegistry registry;
+    registerAttnDialects(registry);
+    ctx.appendDialectRegistry(registry);
+    ctx.loadAllAvailableDialects();
+    handler = std::make_unique<ScopedDiagnosticHandler>(
+        &ctx, [this](Diagnostic &d) {
+          diagnostics += d.str() + "\n";
+          return success();
+        });
+  }
+
+  OwningOpRef<ModuleOp> compile(const Family &f,
+                                const std::vector<std::string> &values,
+                                int64_t tq, int64_t tk) {
+    llvm::SourceMgr sm;
+    sm.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBufferCopy(f.source, "property.attn"),
+        llvm::SMLoc());
+    OwningOpRef<ModuleOp> module = importAttn(sm, &ctx);
+    if (!module)
+      return nullptr;
+    PassManager pm(&ctx);
+    PipelineOptions options;
+    options.pattern = "p";
+    options.values = values;
+    options.tileQ = tq;
+    options.tileK = tk;
+    buildAttnPipeline(pm, options);
+    if (failed(pm.run(*module)))
+      return nullptr;
+    return module;
+  }
+
+  MLIRContext ctx;
+  std::unique_ptr<ScopedDiagnosticHandler> handler;
+  std::string diagnostics;
+};
+
+TEST_P(ClassifierProperty, SoundAndExactOnRandomShapes) {
+  const Family &f = GetParam();
+  std::mt19937 rng(std::hash<std::string>{}(f.name) & 0xffffffff);
+  const int trials = 12;
+  for (int t = 0; t < trials; ++t) {
+    std::vector<std::string> values = f.params(rng);
+    int64_t nq, nk;
+    if (f.grid) {
+      nq = nk = f.grid * f.grid;
+    } else {
+      nq = uniform(rng, 1, 160);
+      nk = uniform(rng, 0, 3) == 0 ? nq : uniform(rng, 1, 160);
+    }
+    int64_t tq = uniform(rng, 1, 40), tk = uniform(rng, 1, 40);
+    std::string where;
+    for (const std::string &v : values)
+      where += v + " ";
+    SCOPED_TRACE(testing::Message() << f.name << " " << where << "Nq " << nq
+                                    << " Nk " << nk << " tile " << tq << "x"
+                                    << tk);
+    diagnostics.clear();
+    OwningOpRef<ModuleOp> module = compile(f, values, tq, tk);
+    ASSERT_TRUE(module) << diagnostics;
+    auto pattern = module->lookupSymbol<PatternOp>("p");
+    ASSERT_TRUE(pattern);
+
+    MaskDims dims{1, f.heads, nq, nk};
+    FailureOr<std::vector<uint8_t>> mask = evaluateMask(pattern, {}, dims);
+    ASSERT_TRUE(succeeded(mask)) << diagnostics;
+    BlockMap exact = blockMapFromMask(*mask, f.heads, nq, nk, tq, tk);
+    FailureOr<BlockMap> generated =
+        buildBlockMap(*module, "p", {}, f.heads, nq, nk, tq, tk);
+    ASSERT_TRUE(succeeded(generated)) << diagnostics;
+    std::string problems = checkBlockMapSound(*generated, exact, f.exact);
+    EXPECT_TRUE(problems.empty()) << problems;
+
+    // The generated element predicate equals the reference.
+    auto fn = module->lookupSymbol<func::FuncOp>(maskFunctionName("p"));
+    ASSERT_TRUE(fn);
+    FailureOr<CompiledFunction> element = CompiledFunction::compile(fn);
+    ASSERT_TRUE(succeeded(element)) << diagnostics;
+    int mismatches = 0;
+    for (int64_t h = 0; h < f.heads; ++h)
+      for (int64_t q = 0; q < nq; ++q)
+        for (int64_t k = 0; k < nk; ++k) {
+          bool want = (*mask)[(h * nq + q) * nk + k];
+          bool got = element->run1({0, h, q, k, nq, nk}) != 0;
+          if (want != got && ++mismatches <= 3)
+            ADD_FAILURE() << "element (h " << h << ", q " << q << ", k " << k
+                          << "): generated " << got << ", reference " << want;
+        }
+    EXPECT_EQ(mismatches, 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Families, ClassifierProperty, ::testing::ValuesIn(families()),
+    [](const ::testing::TestParamInfo<Family> &info) {
+      return info.param.name;
+    });
+
+//===----------------------------------------------------------------------===//
+// PowerAttention's figure: block 256, 32 768 tokens, at most 10 key blocks
+//===----------------------------------------------------------------------===//
+
+class PowerAttentionTest : public ClassifierProperty {};
+
+TEST_F(PowerAttentionTest, AtMostTenKeyBlocksPerQueryBlockAt32K) {
+  Family f{"power", "pattern p { mask power() }", nullptr, false};
+  OwningOpRef<ModuleOp> module = compile(f, {}, 256, 256);
+  ASSERT_TRUE(module) << diagnostics;
+  const int64_t n = 32768;
+  FailureOr<BlockMap> map = buildBlockMap(*module, "p", {}, 1, n, n, 256, 256);
+  ASSERT_TRUE(succeeded(map)) << diagnostics;
+  ASSERT_EQ(map->numQTiles, 128);
+  size_t most = 0;
+  for (int64_t r = 0; r < map->numQTiles; ++r)
+    most = std::max(most, map->row(0, r).full.size() +
+                              map->row(0, r).partial.size());
+  EXPECT_LE(most, 10u);
+  EXPECT_EQ(most, 10u) << "the last query blocks see 5 local, 4 power-of-two "
+                          "and 1 sink block";
+  // Only the diagonal block needs masking.
+  for (int64_t r = 0; r < map->numQTiles; ++r)
+    EXPECT_EQ(map->row(0, r).partial, std::vector<int32_t>{int32_t(r)});
+  // Sparsity of the block map: about 0.93 at 32K.
+  EXPECT_LT(map->density(), 0.075);
+}
+
+} // namespace
