@@ -104,6 +104,8 @@ Session::Session() {
   attn::registerAttnDialects(registry);
   context.appendDialectRegistry(registry);
   context.loadAllAvailableDialects();
+  // Users see their .attn source with a caret; IR dumps would be noise.
+  context.printOpOnDiagnostic(false);
   diagnostics =
       std::make_unique<SourceMgrDiagnosticHandler>(sourceMgr, &context);
 }
