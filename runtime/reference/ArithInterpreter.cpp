@@ -82,6 +82,20 @@ enum class Opc : uint8_t {
   StepCheckU,
   // d = global[a][R[idx[b .. b+w)]], error c when out of bounds
   Load,
+  // 64-bit fast paths (no normalization)
+  AddI64,
+  SubI64,
+  MulI64,
+  CmpSlt64,
+  CmpSle64,
+  CmpSgt64,
+  CmpSge64,
+  CmpUlt64,
+  CmpUle64,
+  CmpUgt64,
+  CmpUge64,
+  MinSI64,
+  MaxSI64,
 };
 
 struct Instr {
@@ -105,12 +119,16 @@ struct Program {
   std::vector<int64_t> initRegs; // constants pre-set, everything else 0
   SmallVector<uint8_t, 8> inputWidths, resultWidths;
   SmallVector<uint32_t, 2> resultRegs; // inputs are registers [0, n)
+  bool allInputs64 = true;
 };
 
 } // namespace mlir::attn::interp
 
 using interp::Instr;
 using interp::Opc;
+
+/// errorId of a call with the wrong number of arguments or result slots.
+static constexpr int32_t kWrongArity = -2;
 
 //===----------------------------------------------------------------------===//
 // Execution
@@ -170,9 +188,15 @@ LogicalResult CompiledFunction::run(ArrayRef<int64_t> args,
   prepare(scratch);
   int64_t *r = scratch.regs.data();
   size_t numIn = prog.inputWidths.size();
-  assert(args.size() == numIn && "wrong number of arguments");
-  for (size_t i = 0; i < numIn; ++i)
-    r[i] = nrm(args[i], prog.inputWidths[i]);
+  if (args.size() != numIn || results.size() < prog.resultRegs.size()) {
+    scratch.errorId = kWrongArity;
+    return failure();
+  }
+  if (prog.allInputs64)
+    std::copy(args.begin(), args.end(), r);
+  else
+    for (size_t i = 0; i < numIn; ++i)
+      r[i] = nrm(args[i], prog.inputWidths[i]);
 
   const Instr *code = prog.code.data();
   const size_t n = prog.code.size();
@@ -377,6 +401,45 @@ LogicalResult CompiledFunction::run(ArrayRef<int64_t> args,
       r[in.d] = g.data[off];
       break;
     }
+    case Opc::AddI64:
+      r[in.d] = int64_t(uint64_t(r[in.a]) + uint64_t(r[in.b]));
+      break;
+    case Opc::SubI64:
+      r[in.d] = int64_t(uint64_t(r[in.a]) - uint64_t(r[in.b]));
+      break;
+    case Opc::MulI64:
+      r[in.d] = int64_t(uint64_t(r[in.a]) * uint64_t(r[in.b]));
+      break;
+    case Opc::CmpSlt64:
+      r[in.d] = r[in.a] < r[in.b];
+      break;
+    case Opc::CmpSle64:
+      r[in.d] = r[in.a] <= r[in.b];
+      break;
+    case Opc::CmpSgt64:
+      r[in.d] = r[in.a] > r[in.b];
+      break;
+    case Opc::CmpSge64:
+      r[in.d] = r[in.a] >= r[in.b];
+      break;
+    case Opc::CmpUlt64:
+      r[in.d] = uint64_t(r[in.a]) < uint64_t(r[in.b]);
+      break;
+    case Opc::CmpUle64:
+      r[in.d] = uint64_t(r[in.a]) <= uint64_t(r[in.b]);
+      break;
+    case Opc::CmpUgt64:
+      r[in.d] = uint64_t(r[in.a]) > uint64_t(r[in.b]);
+      break;
+    case Opc::CmpUge64:
+      r[in.d] = uint64_t(r[in.a]) >= uint64_t(r[in.b]);
+      break;
+    case Opc::MinSI64:
+      r[in.d] = std::min(r[in.a], r[in.b]);
+      break;
+    case Opc::MaxSI64:
+      r[in.d] = std::max(r[in.a], r[in.b]);
+      break;
     }
   }
   for (size_t i = 0, e = prog.resultRegs.size(); i < e; ++i)
@@ -388,7 +451,6 @@ LogicalResult CompiledFunction::run(ArrayRef<int64_t> args,
 FailureOr<int64_t> CompiledFunction::run1(ArrayRef<int64_t> args,
                                           InterpreterScratch &scratch) const {
   int64_t result[1] = {0};
-  assert(numResults() >= 1 && "run1 needs a result");
   if (numResults() == 1) {
     if (failed(run(args, result, scratch)))
       return failure();
@@ -397,6 +459,10 @@ FailureOr<int64_t> CompiledFunction::run1(ArrayRef<int64_t> args,
   SmallVector<int64_t, 4> all(numResults());
   if (failed(run(args, all, scratch)))
     return failure();
+  if (all.empty()) {
+    scratch.errorId = kWrongArity;
+    return failure();
+  }
   return all[0];
 }
 
@@ -432,8 +498,11 @@ std::string CompiledFunction::lastError() const {
 }
 std::string
 CompiledFunction::lastError(const InterpreterScratch &scratch) const {
-  if (scratch.owner != program.get() || scratch.errorId < 0)
+  if (scratch.owner != program.get() || scratch.errorId == -1)
     return {};
+  if (scratch.errorId == kWrongArity)
+    return "interpreter: called with " + std::string("the wrong number of "
+                                                     "arguments or results");
   return program->errors[scratch.errorId];
 }
 
@@ -467,9 +536,11 @@ static StringRef opcName(Opc op) {
       "cmp.uge",   "select",    "casts",      "castu",      "absi",
       "ctlz",      "cttz",      "ctpop",      "jmp",        "jz",
       "for.enter.s", "for.enter.u", "for.next.s", "for.next.u",
-      "stepcheck.s", "stepcheck.u", "load"};
+      "stepcheck.s", "stepcheck.u", "load", "addi64", "subi64", "muli64",
+      "cmp.slt64", "cmp.sle64", "cmp.sgt64", "cmp.sge64", "cmp.ult64",
+      "cmp.ule64", "cmp.ugt64", "cmp.uge64", "minsi64", "maxsi64"};
   static_assert(sizeof(names) / sizeof(names[0]) ==
-                    static_cast<size_t>(Opc::Load) + 1,
+                    static_cast<size_t>(Opc::MaxSI64) + 1,
                 "opcode names out of sync");
   return names[static_cast<size_t>(op)];
 }
@@ -535,6 +606,7 @@ public:
                << "interpreter: unsupported input type " << v.getType()
                << " (only integers up to 64 bits and index)";
       prog.inputWidths.push_back(w);
+      prog.allInputs64 &= w == 64;
       (*regOf)[v] = newReg();
     }
     return success();
@@ -707,8 +779,30 @@ private:
     unsigned w = widthOf(op->getOperand(0).getType());
     uint32_t d = newReg();
     (*regOf)[op->getResult(0)] = d;
+    if (w == 64)
+      opc = wide(opc);
     emit({opc, uint8_t(w), 64, d, *a, *b});
     return success();
+  }
+
+  /// The 64-bit fast path of `opc`, or `opc` itself.
+  static Opc wide(Opc opc) {
+    switch (opc) {
+    case Opc::AddI: return Opc::AddI64;
+    case Opc::SubI: return Opc::SubI64;
+    case Opc::MulI: return Opc::MulI64;
+    case Opc::CmpSlt: return Opc::CmpSlt64;
+    case Opc::CmpSle: return Opc::CmpSle64;
+    case Opc::CmpSgt: return Opc::CmpSgt64;
+    case Opc::CmpSge: return Opc::CmpSge64;
+    case Opc::CmpUlt: return Opc::CmpUlt64;
+    case Opc::CmpUle: return Opc::CmpUle64;
+    case Opc::CmpUgt: return Opc::CmpUgt64;
+    case Opc::CmpUge: return Opc::CmpUge64;
+    case Opc::MinSI: return Opc::MinSI64;
+    case Opc::MaxSI: return Opc::MaxSI64;
+    default: return opc;
+    }
   }
 
   LogicalResult unary(Operation *op, Opc opc) {

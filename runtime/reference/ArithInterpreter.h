@@ -88,8 +88,8 @@ public:
                                                    Operation *diagOp);
 
   /// Runs with the object's own scratch (not thread-safe per object). `args`
-  /// must have numInputs() values; each is normalized to its input's width.
-  /// Fails only on a run-time error (see lastError()).
+  /// has numInputs() values, each normalized to its input's width. Fails on
+  /// a run-time error or a wrong number of arguments (see lastError()).
   FailureOr<SmallVector<int64_t, 2>> run(ArrayRef<int64_t> args) const;
   /// Single-result fast path (the first result).
   FailureOr<int64_t> run1(ArrayRef<int64_t> args) const;

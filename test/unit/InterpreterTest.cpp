@@ -703,6 +703,11 @@ TEST_F(InterpreterTest, ThreadScratchAndCopies) {
   ASSERT_TRUE(succeeded(other));
   EXPECT_EQ(*other->run1({1}, s), -99);
   EXPECT_EQ(*fn->run1({1}, s), 6);
+  // The wrong number of arguments is an error, not a crash.
+  EXPECT_TRUE(failed(fn->run1({1, 2})));
+  EXPECT_TRUE(failed(fn->run1({})));
+  EXPECT_NE(fn->lastError().find("wrong number"), std::string::npos);
+  EXPECT_EQ(*fn->run1({3}), 8);
 }
 
 // Not a benchmark: a generous bound that catches an accidentally slow path
