@@ -5,6 +5,7 @@
 #include "dialect/AttnOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -26,6 +27,15 @@ inline std::string maskFunctionName(StringRef pattern) {
 inline std::string classifyFunctionName(StringRef pattern) {
   return (pattern + "__classify").str();
 }
+inline std::string cpuBlockMapName(StringRef pattern) {
+  return (pattern + "__cpu_blockmap").str();
+}
+inline std::string cpuTileMaskName(StringRef pattern) {
+  return (pattern + "__cpu_tile_mask").str();
+}
+/// Fixed slots of the ctx array of the CPU entry points.
+enum CpuCtxSlot : int { kCtxBatch, kCtxHead, kCtxNq, kCtxNk, kCtxTileQ,
+                        kCtxTileK, kCtxNumQTiles, kCtxNumKTiles, kCtxParams };
 
 } // namespace mlir::attn
 

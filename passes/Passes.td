@@ -97,4 +97,25 @@ def AttnClassifyTilesPass : Pass<"attn-classify-tiles", "::mlir::ModuleOp"> {
   ];
 }
 
+def AttnEmitCpuEntryPointsPass
+    : Pass<"attn-emit-cpu-entry-points", "::mlir::ModuleOp"> {
+  let summary = "Emit the C-ABI entry points the CPU runtime calls";
+  let description = [{
+    For each classified pattern @P adds two functions with a fixed C ABI
+    (every pointer is an `!llvm.ptr`), whatever its run-time parameters:
+
+    - `void P__cpu_blockmap(const int64_t *ctx, int8_t *classes)` writes the
+      class of every tile of head ctx[1], row-major [numQT][numKT];
+    - `void P__cpu_tile_mask(const int64_t *ctx, int64_t q0, int64_t q1,
+      int64_t k0, int64_t k1, uint8_t *out, int64_t ld)` writes the element
+      mask of one tile, `out[(q - q0) * ld + (k - k0)]`.
+
+    `ctx` is `[b, h, nq, nk, tileQ, tileK, numQT, numKT, params...]`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::scf::SCFDialect"
+  ];
+}
+
 #endif // ATTN_PASSES_TD
