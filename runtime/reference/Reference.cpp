@@ -540,6 +540,15 @@ private:
     }
     n.tRows = shape[shape.size() - 2];
     n.tCols = shape[shape.size() - 1];
+    // PATTERNS.md: a table smaller than the sequence's block grid is an
+    // error. Rows are indexed by p / B with p < Nk, columns by k / B.
+    int64_t need = dims.nk <= 0 ? 0 : floorDiv(dims.nk - 1, n.a) + 1;
+    if (n.tRows < need || n.tCols < need)
+      return o.emitError()
+             << "reference: block_layout table of " << n.tRows << "x"
+             << n.tCols << " blocks is smaller than the " << need << "x"
+             << need << " block grid of the sequence (block " << n.a
+             << ", Nk " << dims.nk << ")";
     auto bits = std::make_shared<std::vector<uint8_t>>();
     bits->reserve(type.getNumElements());
     if (auto values = table.tryGetValues<bool>()) {

@@ -17,9 +17,10 @@
 // Semantics (Python floor division `/` and non-negative `%`):
 //   p = q + (Nk - Nq) is the aligned query; 1D primitives use p and k.
 //   global(list): p or k in the list. block_layout(B, table):
-//   table[h][p/B][k/B] (rank 3) or table[p/B][k/B] (rank 2), false outside
-//   the table's rows/columns; a rank-3 table with fewer heads than the
-//   requested head count is an error. Grid primitives (window2d,
+//   table[h][p/B][k/B] (rank 3) or table[p/B][k/B] (rank 2); a table with
+//   fewer than ceil(Nk/B) rows or columns, or a rank-3 table with fewer
+//   heads than the requested head count, is an error (rows with p < 0, when
+//   Nq > Nk, are not attended). Grid primitives (window2d,
 //   neighborhood, axial, predicates with a grid) need H*W == Nq == Nk and
 //   use qy = p / W, qx = p % W, ky = k / W, kx = k % W. bigbird: see
 //   BigBird.h. attn.select_heads: mask i for bounds[i] <= h < bounds[i+1];

@@ -227,11 +227,18 @@ TEST_F(ReferenceTest, BlockLayout2d) {
       "%m = attn.block_layout(%b) table dense<[[true, false], [true, true]]> "
       ": tensor<2x2xi1>";
   EXPECT_EQ(maskOf(body, 4, 4), "1100|1100|1111|1111");
-  // Outside the table (a 6x6 sequence needs 3x3 blocks): not attended.
-  EXPECT_EQ(maskOf(body, 6, 6),
-            "110000|110000|111100|111100|000000|000000");
   // Nq < Nk: the table is indexed by the aligned query p = q + 2.
   EXPECT_EQ(maskOf(body, 2, 4), "1111|1111");
+  // Nq > Nk: rows before the first key (p < 0) are not attended.
+  EXPECT_EQ(maskOf(body, 5, 3), "000|000|110|110|111");
+  // A 6x6 sequence needs 3x3 blocks: the table is too small (PATTERNS.md).
+  diagnostics.clear();
+  PatternOp p = parse(wrap(body));
+  EXPECT_TRUE(failed(evaluateMask(p, {}, MaskDims{1, 1, 6, 6})));
+  EXPECT_NE(diagnostics.find("block_layout table of 2x2 blocks is smaller "
+                             "than the 3x3 block grid"),
+            std::string::npos)
+      << diagnostics;
 }
 
 TEST_F(ReferenceTest, BlockLayoutPerHead) {
@@ -673,6 +680,7 @@ struct CrossCase {
   std::vector<std::vector<int64_t>> params = {{}};
   int64_t heads = 1;
   int64_t gridN = 0; // grid patterns: Nq = Nk = gridN only
+  std::vector<std::pair<int64_t, int64_t>> shapes = {}; // default: all
 };
 
 const CrossCase kCrossCases[] = {
@@ -696,13 +704,19 @@ const CrossCase kCrossCases[] = {
     {"block_layout", "()",
      "%b = arith.constant 8 : i64\n%m = attn.block_layout(%b) table "
      "dense<[[true, false, true], [false, true, false], [true, true, "
-     "false]]> : tensor<3x3xi1>"},
+     "false]]> : tensor<3x3xi1>",
+     {{}},
+     1,
+     0,
+     {{24, 24}, {13, 20}, {20, 13}, {1, 1}, {30, 17}}},
     {"block_layout_heads", "()",
      "%b = arith.constant 16 : i64\n%m = attn.block_layout(%b) table "
      "dense<[[[true, false], [true, true]], [[false, true], [true, "
      "false]]]> : tensor<2x2x2xi1>",
      {{}},
-     2},
+     2,
+     0,
+     {{32, 32}, {13, 30}, {30, 13}, {1, 1}}},
     {"bigbird", "()",
      "%b = arith.constant 4 : i64\n%w = arith.constant 3 : i64\n"
      "%g = arith.constant 1 : i64\n%r = arith.constant 2 : i64\n"
@@ -784,6 +798,8 @@ TEST_F(ReferenceTest, GeneratedCodeAgreesWithReference) {
                                                   std::end(shapes));
     if (c.gridN)
       dims = {{c.gridN, c.gridN}};
+    if (!c.shapes.empty())
+      dims = c.shapes;
     for (const std::vector<int64_t> &params : c.params)
       for (auto [nq, nk] : dims) {
         SCOPED_TRACE(testing::Message() << "Nq " << nq << " Nk " << nk);
