@@ -33,7 +33,7 @@ static FailureOr<TypedAttr> parseValue(Builder &b, Type type, StringRef text) {
 }
 
 static StringRef typeName(Type t) {
-  return t.isInteger(1) ? "bool" : t.isInteger(64) ? "int" : "float";
+  return t.isInteger(1) ? "a bool" : t.isInteger(64) ? "an int" : "a float";
 }
 
 namespace {
@@ -90,7 +90,7 @@ struct BindParameters
         if (failed(parsed))
           return p.emitError() << "value '" << it->second
                                << "' for parameter '" << name
-                               << "' is not a " << typeName(arg.getType());
+                               << "' is not " << typeName(arg.getType());
         value = *parsed;
       } else if (!p.isRuntimeParam(i)) {
         value = p.getParamDefault(i);

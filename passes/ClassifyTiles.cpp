@@ -25,7 +25,6 @@ static LogicalResult emitFunction(PatternOp pattern, Mode mode) {
   ModuleOp module = pattern->getParentOfType<ModuleOp>();
   Location loc = pattern.getLoc();
   OpBuilder b(ctx);
-  b.setInsertionPointAfter(pattern);
   Type i64 = b.getI64Type();
 
   Block &body = pattern.getBodyBlock();
@@ -35,8 +34,16 @@ static LogicalResult emitFunction(PatternOp pattern, Mode mode) {
   std::string name = mode == Mode::Element
                          ? maskFunctionName(pattern.getSymName())
                          : classifyFunctionName(pattern.getSymName());
-  if (Operation *existing = SymbolTable::lookupSymbolIn(module, name))
+  // A function from an earlier run is replaced; any other symbol of that
+  // name is a clash.
+  if (Operation *existing = SymbolTable::lookupSymbolIn(module, name)) {
+    if (!isa<func::FuncOp>(existing))
+      return pattern.emitError()
+             << "cannot emit '@" << name << "': the name is taken by "
+             << existing->getName();
     existing->erase();
+  }
+  b.setInsertionPointAfter(pattern);
   auto fn = func::FuncOp::create(b, loc, name,
                                  b.getFunctionType(argTypes, resultType));
   Block *entry = fn.addEntryBlock();
@@ -101,8 +108,9 @@ struct ClassifyTiles
 
   void runOnOperation() override {
     if (tileQ < 1 || tileK < 1) {
-      getOperation().emitError() << "tile sizes must be positive, got "
-                                 << tileQ << "x" << tileK;
+      getOperation().emitError()
+          << "tile sizes must be positive, got " << static_cast<int64_t>(tileQ)
+          << "x" << static_cast<int64_t>(tileK);
       return signalPassFailure();
     }
     SmallVector<PatternOp> patterns(getOperation().getOps<PatternOp>());

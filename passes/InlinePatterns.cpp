@@ -81,17 +81,29 @@ struct InlinePatterns
         Block &body = callee.getBodyBlock();
         map.map(body.getArguments(), call.getArgs());
         OpBuilder b(call);
-        for (Operation &op : body.without_terminator())
-          b.clone(op, map);
+        // Inlined ops remember the call: errors show "called from".
+        for (Operation &op : body.without_terminator()) {
+          Operation *clone = b.clone(op, map);
+          clone->walk([&](Operation *nested) {
+            nested->setLoc(CallSiteLoc::get(nested->getLoc(), call.getLoc()));
+          });
+        }
         call.replaceAllUsesWith(map.lookup(callee.getMask()));
         call.erase();
         ++numInlined;
       }
     }
 
-    for (PatternOp p : patterns)
-      if (p.isPrivate() || (!entry.empty() && p.getSymName() != entry))
+    for (PatternOp p : patterns) {
+      bool isEntry = !entry.empty() && p.getSymName() == entry;
+      if (isEntry && p.isPrivate()) {
+        // A prelude pattern chosen as the entry becomes the module's own.
+        p.removeSymVisibilityAttr();
+        continue;
+      }
+      if (p.isPrivate() || (!entry.empty() && !isEntry))
         p.erase();
+    }
   }
 };
 } // namespace

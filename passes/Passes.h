@@ -20,6 +20,22 @@ namespace mlir::attn {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
+/// What a pattern requires of the run-time shape: its head count, grid, and
+/// block-layout tables covering the block grid (PATTERNS.md).
+struct ShapeRequirements {
+  std::optional<int64_t> heads;
+  std::optional<std::pair<int64_t, int64_t>> grid;
+  struct Table {
+    int64_t block, rows, cols;
+    int64_t heads; // 0 for a table shared by every head
+  };
+  std::vector<Table> tables;
+};
+ShapeRequirements getShapeRequirements(PatternOp pattern);
+/// Empty when `heads` x `nq` x `nk` fits, else the reason.
+std::string checkShape(const ShapeRequirements &req, StringRef pattern,
+                       int64_t heads, int64_t nq, int64_t nk);
+
 /// Names of the functions attn-classify-tiles emits for a pattern.
 inline std::string maskFunctionName(StringRef pattern) {
   return (pattern + "__mask").str();

@@ -71,6 +71,62 @@ static LogicalResult verifyPattern(PatternOp p) {
   return failure(r.wasInterrupted());
 }
 
+ShapeRequirements mlir::attn::getShapeRequirements(PatternOp p) {
+  ShapeRequirements req;
+  req.heads = p.getHeads();
+  if (auto layout = p.getLayout())
+    req.grid = std::make_pair((*layout)[0], (*layout)[1]);
+  p.walk([&](BlockLayoutOp op) {
+    auto block = getConstantInt(op.getBlock());
+    if (!block)
+      return; // a run-time block size: blocks outside the table are false
+    auto type = cast<ShapedType>(op.getTable().getType());
+    int64_t rank = type.getRank();
+    req.tables.push_back({*block, type.getDimSize(rank - 2),
+                          type.getDimSize(rank - 1),
+                          rank == 3 ? type.getDimSize(0) : 0});
+  });
+  return req;
+}
+
+std::string mlir::attn::checkShape(const ShapeRequirements &req,
+                                   StringRef pattern, int64_t heads,
+                                   int64_t nq, int64_t nk) {
+  std::string msg;
+  llvm::raw_string_ostream os(msg);
+  if (req.heads && heads != *req.heads) {
+    os << "pattern '" << pattern << "' has " << *req.heads
+       << " heads, but the input has " << heads;
+    return msg;
+  }
+  if (req.grid) {
+    int64_t tokens = req.grid->first * req.grid->second;
+    if (nq != tokens || nk != tokens) {
+      os << "pattern '" << pattern << "' has layout grid(" << req.grid->first
+         << ", " << req.grid->second << "), so both lengths must be "
+         << tokens << "; got " << nq << " queries and " << nk << " keys";
+      return msg;
+    }
+  }
+  for (const ShapeRequirements::Table &t : req.tables) {
+    // Rows are indexed by p / block with p < nk, columns by k / block.
+    int64_t need = (nk - 1) / t.block + 1;
+    if (t.rows < need || t.cols < need) {
+      os << "pattern '" << pattern << "': the block_layout table has "
+         << t.rows << "x" << t.cols << " blocks of " << t.block
+         << ", smaller than the " << need << "x" << need
+         << " block grid of " << nk << " keys";
+      return msg;
+    }
+    if (t.heads && heads > t.heads) {
+      os << "pattern '" << pattern << "': the per-head block_layout table has "
+         << t.heads << " heads, but the input has " << heads;
+      return msg;
+    }
+  }
+  return msg;
+}
+
 namespace {
 struct VerifyPattern
     : mlir::attn::impl::AttnVerifyPatternPassBase<VerifyPattern> {

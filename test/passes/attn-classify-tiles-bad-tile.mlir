@@ -3,7 +3,6 @@
 // BUG (passes/ClassifyTiles.cpp, runOnOperation): the pass options are
 // streamed into the diagnostic as characters, so tile-q=0 prints
 // "got \0x@" instead of "got 0x64".
-// XFAIL: *
 
 // ZERO: error: tile sizes must be positive, got 0x64
 // NEG: error: tile sizes must be positive, got 16x-8

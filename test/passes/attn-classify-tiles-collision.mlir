@@ -3,7 +3,6 @@
 // is taken by another pattern; the pass erases that pattern (any op with the
 // name) while it is still queued for classification, and crashes. Expected:
 // a diagnostic naming the collision.
-// XFAIL: *
 
 // CHECK: error: {{.*}}a__mask
 

@@ -3,7 +3,6 @@
 // the pattern before an old @P__mask is erased; when that old function is
 // the op right after the pattern, the insertion point dangles and the pass
 // crashes (segfault in OpBuilder::create from func::FuncOp::create).
-// XFAIL: *
 
 // CHECK-LABEL: attn.pattern @again()
 // CHECK-SAME: attn.tile = array<i64: 64, 64>

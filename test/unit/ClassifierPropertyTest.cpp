@@ -78,9 +78,13 @@ std::vector<Family> families() {
       {"strided", "pattern p(s: int) { mask strided(s) }",
        [](std::mt19937 &r) { return V{set("s", uniform(r, 1, 12))}; }, true},
       {"block_layout",
-       "pattern p(bl: int) { mask block_layout(bl, [[1, 0, 1, 1], [0, 1, 1, 0], "
-       "[1, 1, 0, 0], [1, 1, 1, 1], [0, 0, 0, 1]]) }",
-       [](std::mt19937 &r) { return V{set("bl", uniform(r, 1, 40))}; }, true},
+       // 8x8 blocks of at least 20 tokens cover every length drawn (<= 160).
+       "pattern p(bl: int) { mask block_layout(bl, ["
+       "[1, 0, 1, 1, 0, 0, 1, 0], [0, 1, 1, 0, 1, 1, 1, 1], "
+       "[1, 1, 0, 0, 0, 1, 0, 0], [1, 1, 1, 1, 1, 1, 1, 1], "
+       "[0, 0, 0, 1, 0, 0, 0, 0], [1, 0, 0, 1, 1, 0, 1, 1], "
+       "[0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 0, 1, 0, 1, 1, 1]]) }",
+       [](std::mt19937 &r) { return V{set("bl", uniform(r, 20, 45))}; }, true},
       {"bigbird",
        "pattern p(bl: int, w: int, g: int, n: int, s: int) "
        "{ mask bigbird(bl, w, g, n, s) }",

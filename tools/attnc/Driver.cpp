@@ -2,6 +2,7 @@
 #include "tools/attnc/Driver.h"
 #include "frontend/Frontend.h"
 #include "passes/InitAll.h"
+#include "passes/Passes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
@@ -133,6 +134,19 @@ bool Session::compile(const Args &args, attn::Stage stop, int64_t tileQ,
     return false;
   if (auto name = args.get("--pattern")) {
     patternName = *name;
+    std::string names;
+    bool found = false;
+    for (auto p : module->getOps<attn::PatternOp>()) {
+      found |= p.getSymName() == patternName;
+      if (!p.isPrivate())
+        names += (names.empty() ? "" : ", ") + p.getSymName().str();
+    }
+    if (!found) {
+      fail(args.command,
+           fmt::format("no pattern named '{}' in {} (patterns: {})",
+                       patternName, args.positional()[0], names));
+      return false;
+    }
   } else {
     for (auto p : module->getOps<attn::PatternOp>())
       if (!p.isPrivate()) {
@@ -148,7 +162,15 @@ bool Session::compile(const Args &args, attn::Stage stop, int64_t tileQ,
   options.stop = stop;
   PassManager pm(&context);
   attn::buildAttnPipeline(pm, options);
-  return succeeded(pm.run(*module));
+  if (failed(pm.run(*module)))
+    return false;
+  if (!pattern()) {
+    fail(args.command, fmt::format("pattern '{}' vanished during "
+                                   "compilation",
+                                   patternName));
+    return false;
+  }
+  return true;
 }
 
 attn::PatternOp Session::pattern() {
@@ -193,6 +215,13 @@ bool attnc::readShape(const Args &args, attn::PatternOp pattern,
                                 : ""));
       return false;
     }
+  }
+  std::string problem =
+      attn::checkShape(attn::getShapeRequirements(pattern),
+                       pattern.getSymName(), shape.heads, shape.nq, shape.nk);
+  if (!problem.empty()) {
+    fail(cmd, problem);
+    return false;
   }
   for (unsigned i = 0; i < pattern.getNumParams(); ++i) {
     fail(cmd, fmt::format("run-time parameter '{}' needs a value here: add "

@@ -1,0 +1,121 @@
+//===- attn.h - the attnc C++ API -------------------------------*- C++ -*-===//
+//
+// Compile an attention pattern (.attn file or string) into a Program and run
+// it on your own buffers:
+//
+//   attn::CompileOptions opts;
+//   opts.pattern = "power";
+//   attn::Program prog = attn::Program::compileFile("power.attn", opts);
+//   prog.run(q, k, v, out);            // attn::Tensor views, [B, H, N, D]
+//
+// Errors throw attn::Error, whose what() is the full diagnostic (with
+// file:line:col and a caret for .attn errors). No MLIR or LLVM type here.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_ATTN_H
+#define ATTN_ATTN_H
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace attn {
+
+/// Every failure: a bad pattern, shapes, dtypes, a missing parameter, ...
+class Error : public std::runtime_error {
+public:
+  explicit Error(const std::string &message) : std::runtime_error(message) {}
+};
+
+enum class DType { F32, F16, BF16 };
+enum class Device { CPU, CUDA };
+enum class Target { CPU, CUDA, Auto };
+
+/// A view of a [batch, heads, seq, dim] tensor; strides are in elements, so
+/// [b, s, h, d] memory works by permuting strides. Memory is not owned.
+struct Tensor {
+  void *data = nullptr;
+  DType dtype = DType::F32;
+  std::array<int64_t, 4> shape{};
+  std::array<int64_t, 4> strides{};
+  Device device = Device::CPU;
+
+  /// A densely packed row-major view.
+  static Tensor contiguous(void *data, DType dtype,
+                           std::array<int64_t, 4> shape);
+};
+
+struct CompileOptions {
+  /// Pattern to compile; empty: the first pattern of the file.
+  std::string pattern;
+  /// Values of compile-time parameters (name -> value text, e.g. "128").
+  std::map<std::string, std::string> values;
+  /// Tile sizes; 0 picks them automatically.
+  int64_t tileQ = 0, tileK = 0;
+  Target target = Target::Auto;
+  /// Use the on-disk JIT cache ($ATTNC_CACHE_DIR, else ~/.cache/attnc).
+  bool useCache = true;
+};
+
+struct RunOptions {
+  /// Values of run-time (`param`) parameters.
+  std::map<std::string, int64_t> params;
+  /// Softmax scale; default 1 / sqrt(head_dim).
+  std::optional<float> scale;
+  /// CPU threads; 0 uses every hardware thread.
+  int threads = 0;
+};
+
+/// Where the block map of a shape came from, and how dense it is.
+struct BlockMapInfo {
+  int64_t tileQ = 0, tileK = 0, numQTiles = 0, numKTiles = 0, heads = 0;
+  int64_t fullTiles = 0, partialTiles = 0;
+  /// Visited tiles / all tiles.
+  double density = 0;
+};
+
+class Program {
+public:
+  static Program compileFile(const std::string &path,
+                             const CompileOptions &options = {});
+  static Program compileString(const std::string &source,
+                               const CompileOptions &options = {},
+                               const std::string &bufferName = "<string>");
+
+  /// out = softmax(scale * q k^T, masked) v. q [B, H, Nq, D], k and v
+  /// [B, Hkv, Nk, D] with H a multiple of Hkv, out [B, H, Nq, Dv], one
+  /// dtype. Nq != Nk aligns the last query with the last key.
+  void run(const Tensor &q, const Tensor &k, const Tensor &v, Tensor &out,
+           const RunOptions &options = {}) const;
+
+  /// The block map the kernel uses for these lengths (built and cached).
+  BlockMapInfo blockMap(int64_t heads, int64_t nq, int64_t nk,
+                        const RunOptions &options = {}) const;
+
+  const std::string &patternName() const;
+  /// Run-time parameter names, in order.
+  const std::vector<std::string> &runtimeParams() const;
+  /// The head count the pattern fixes, or 0 when any is accepted.
+  int64_t heads() const;
+  /// True when this program came from the JIT cache.
+  bool fromCache() const;
+
+  /// The implementation is private to the library.
+  struct Impl;
+  explicit Program(std::shared_ptr<Impl> impl) : impl(std::move(impl)) {}
+
+private:
+  std::shared_ptr<Impl> impl;
+};
+
+/// The JIT cache directory in use.
+std::string cacheDirectory();
+
+} // namespace attn
+
+#endif // ATTN_ATTN_H

@@ -1,0 +1,377 @@
+//===- Program.cpp - the attnc C++ API: compile and run patterns ----------===//
+#include "attn/attn.h"
+#include "codegen/CpuJit.h"
+#include "codegen/CpuLowering.h"
+#include "frontend/Frontend.h"
+#include "passes/InitAll.h"
+#include "passes/Passes.h"
+#include "passes/Pipeline.h"
+#include "runtime/cpu/CpuAttention.h"
+#include "runtime/jit/Cache.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+#include <fmt/core.h>
+#include <mutex>
+#include <tuple>
+
+using namespace mlir;
+namespace ma = mlir::attn;
+
+namespace attn {
+
+struct Program::Impl {
+  std::string pattern;
+  std::vector<std::string> runtimeParams;
+  int64_t heads = 0;
+  std::optional<std::pair<int64_t, int64_t>> grid;
+  ma::ShapeRequirements requirements;
+  bool headDependent = true;
+  int64_t tileQ = 64, tileK = 64;
+  bool fromCache = false;
+  std::unique_ptr<ma::CpuJitModule> jit;
+
+  using MapKey = std::tuple<int64_t, int64_t, int64_t, std::vector<int64_t>>;
+  mutable std::mutex mapMutex;
+  mutable std::map<MapKey, std::shared_ptr<const cpu::TileLists>> maps;
+
+  std::shared_ptr<const cpu::TileLists>
+  tileLists(int64_t heads, int64_t nq, int64_t nk,
+            const std::vector<int64_t> &params) const;
+  std::vector<int64_t> paramValues(const RunOptions &options) const;
+  void checkShape(int64_t heads, int64_t nq, int64_t nk) const;
+};
+
+Tensor Tensor::contiguous(void *data, DType dtype,
+                          std::array<int64_t, 4> shape) {
+  Tensor t;
+  t.data = data;
+  t.dtype = dtype;
+  t.shape = shape;
+  t.strides = {shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3],
+               1};
+  return t;
+}
+
+std::string cacheDirectory() { return jit::cacheRoot(); }
+
+namespace {
+
+/// Collects diagnostics as text with source lines and carets.
+struct DiagnosticCapture {
+  DiagnosticCapture(llvm::SourceMgr &sm, MLIRContext &ctx)
+      : os(text), handler(sm, &ctx, os) {}
+  std::string text;
+  llvm::raw_string_ostream os;
+  SourceMgrDiagnosticHandler handler;
+  [[noreturn]] void fail(const std::string &fallback) {
+    os.flush();
+    throw Error(text.empty() ? fallback : text);
+  }
+};
+
+bool isHeadDependent(ma::PatternOp p) {
+  bool dependent = false;
+  p.walk([&](Operation *op) {
+    if (isa<ma::SelectHeadsOp, ma::BigBirdOp>(op))
+      dependent = true;
+    if (auto layout = dyn_cast<ma::BlockLayoutOp>(op); layout && layout.isPerHead())
+      dependent = true;
+    if (auto pred = dyn_cast<ma::PredicateOp>(op))
+      if (!pred.getBody().front().getArgument(2).use_empty())
+        dependent = true;
+  });
+  return dependent;
+}
+
+std::string moduleText(ModuleOp m) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  m.print(os);
+  return s;
+}
+
+} // namespace
+
+static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
+                             const CompileOptions &options) {
+  auto impl = std::make_shared<Program::Impl>();
+  MLIRContext ctx(MLIRContext::Threading::DISABLED);
+  DialectRegistry registry;
+  ma::registerAttnDialects(registry);
+  ma::registerCpuLoweringDialects(registry);
+  ctx.appendDialectRegistry(registry);
+  ctx.loadAllAvailableDialects();
+  ctx.printOpOnDiagnostic(false);
+  llvm::SourceMgr sm;
+  sm.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+  DiagnosticCapture diag(sm, ctx);
+
+  OwningOpRef<ModuleOp> module = ma::importAttn(sm, &ctx);
+  if (!module)
+    diag.fail("cannot parse the pattern");
+  std::string name = options.pattern;
+  if (name.empty())
+    for (auto p : module->getOps<ma::PatternOp>())
+      if (!p.isPrivate()) {
+        name = p.getSymName().str();
+        break;
+      }
+  if (options.target == Target::CUDA)
+    throw Error("the CUDA target is not available in this build of attnc; "
+                "use Target::CPU or Target::Auto");
+  impl->tileQ = options.tileQ > 0 ? options.tileQ : 64;
+  impl->tileK = options.tileK > 0 ? options.tileK : 64;
+
+  ma::PipelineOptions popts;
+  popts.pattern = name;
+  for (const auto &[k, v] : options.values)
+    popts.values.push_back(k + "=" + v);
+  popts.stop = ma::Stage::Attn;
+  {
+    PassManager pm(&ctx);
+    ma::buildAttnPipeline(pm, popts);
+    if (failed(pm.run(*module)))
+      diag.fail("the pattern does not compile");
+  }
+  auto pattern = module->lookupSymbol<ma::PatternOp>(name);
+  impl->pattern = name;
+  for (unsigned i = 0; i < pattern.getNumParams(); ++i)
+    impl->runtimeParams.push_back(pattern.getParamName(i).str());
+  impl->heads = pattern.getHeads().value_or(0);
+  if (auto layout = pattern.getLayout())
+    impl->grid = std::make_pair((*layout)[0], (*layout)[1]);
+  impl->headDependent = isHeadDependent(pattern);
+  impl->requirements = ma::getShapeRequirements(pattern);
+
+  // The cache key: normalized IR, options and toolchain.
+  std::string key = fmt::format(
+      "attnc {}\nllvm {}\ncpu {}\ntile {}x{}\n{}", ATTNC_VERSION_STRING,
+      LLVM_VERSION_STRING, ma::hostCpuDescription(), impl->tileQ,
+      impl->tileK, moduleText(*module));
+  jit::JitCache cache("cpu");
+  static std::mutex memoryMutex;
+  static std::map<std::string, std::vector<char>> memoryCache;
+  std::optional<std::vector<char>> object;
+  {
+    std::lock_guard<std::mutex> lock(memoryMutex);
+    if (auto it = memoryCache.find(key); it != memoryCache.end())
+      object = it->second;
+  }
+  if (!object && options.useCache)
+    object = cache.load(key);
+  impl->fromCache = object.has_value();
+  if (!object) {
+    PassManager pm(&ctx);
+    ma::AttnClassifyTilesPassOptions tiles;
+    tiles.tileQ = impl->tileQ;
+    tiles.tileK = impl->tileK;
+    pm.addPass(ma::createAttnClassifyTilesPass(tiles));
+    if (failed(pm.run(*module)))
+      diag.fail("tile classification failed");
+    auto lowered = ma::lowerPatternToLLVM(*module, name);
+    if (failed(lowered))
+      diag.fail("lowering to LLVM failed");
+    std::string error;
+    std::vector<char> code;
+    if (!ma::compileToObject(**lowered, code, error))
+      throw Error(error);
+    object = std::move(code);
+    if (options.useCache)
+      cache.store(key, *object);
+  }
+  {
+    std::lock_guard<std::mutex> lock(memoryMutex);
+    memoryCache[key] = *object;
+  }
+  std::string error;
+  impl->jit = ma::CpuJitModule::load(*object, name, error);
+  if (!impl->jit)
+    throw Error(error);
+  return Program(impl);
+}
+
+Program Program::compileFile(const std::string &path,
+                             const CompileOptions &options) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    throw Error(fmt::format("cannot read '{}': {}", path,
+                            buffer.getError().message()));
+  return compileBuffer(std::move(*buffer), options);
+}
+
+Program Program::compileString(const std::string &source,
+                               const CompileOptions &options,
+                               const std::string &bufferName) {
+  return compileBuffer(llvm::MemoryBuffer::getMemBufferCopy(source, bufferName),
+                       options);
+}
+
+const std::string &Program::patternName() const { return impl->pattern; }
+const std::vector<std::string> &Program::runtimeParams() const {
+  return impl->runtimeParams;
+}
+int64_t Program::heads() const { return impl->heads; }
+bool Program::fromCache() const { return impl->fromCache; }
+
+std::vector<int64_t>
+Program::Impl::paramValues(const RunOptions &options) const {
+  std::vector<int64_t> values;
+  for (const std::string &name : runtimeParams) {
+    auto it = options.params.find(name);
+    if (it == options.params.end())
+      throw Error(fmt::format("pattern '{}' needs a value for its run-time "
+                              "parameter '{}'",
+                              pattern, name));
+    values.push_back(it->second);
+  }
+  for (const auto &[name, value] : options.params)
+    if (std::find(runtimeParams.begin(), runtimeParams.end(), name) ==
+        runtimeParams.end())
+      throw Error(fmt::format("pattern '{}' has no run-time parameter '{}'",
+                              pattern, name));
+  return values;
+}
+
+void Program::Impl::checkShape(int64_t h, int64_t nq, int64_t nk) const {
+  std::string problem = ma::checkShape(requirements, pattern, h, nq, nk);
+  if (!problem.empty())
+    throw Error(problem);
+  if (heads && h != heads)
+    throw Error(fmt::format("pattern '{}' has {} heads, the query has {}",
+                            pattern, heads, h));
+  if (grid && (nq != grid->first * grid->second ||
+               nk != grid->first * grid->second))
+    throw Error(fmt::format("pattern '{}' has layout grid({}, {}), so both "
+                            "lengths must be {}; got Nq {} and Nk {}",
+                            pattern, grid->first, grid->second,
+                            grid->first * grid->second, nq, nk));
+}
+
+std::shared_ptr<const cpu::TileLists>
+Program::Impl::tileLists(int64_t h, int64_t nq, int64_t nk,
+                         const std::vector<int64_t> &params) const {
+  int64_t mapHeads = headDependent ? h : 1;
+  MapKey key{mapHeads, nq, nk, params};
+  std::lock_guard<std::mutex> lock(mapMutex);
+  if (auto it = maps.find(key); it != maps.end())
+    return it->second;
+  auto t = std::make_shared<cpu::TileLists>();
+  t->tileQ = tileQ;
+  t->tileK = tileK;
+  t->numQTiles = (nq + tileQ - 1) / tileQ;
+  t->numKTiles = (nk + tileK - 1) / tileK;
+  t->heads = mapHeads;
+  std::vector<int64_t> ctx = {0,     0,          nq, nk, tileQ, tileK,
+                              t->numQTiles, t->numKTiles};
+  ctx.insert(ctx.end(), params.begin(), params.end());
+  std::vector<int8_t> classes(t->numQTiles * t->numKTiles);
+  t->rowStart.push_back(0);
+  for (int64_t head = 0; head < mapHeads; ++head) {
+    ctx[ma::kCtxHead] = head;
+    jit->entryPoints().blockMap(ctx.data(), classes.data());
+    for (int64_t r = 0; r < t->numQTiles; ++r) {
+      for (int64_t c = 0; c < t->numKTiles; ++c) {
+        int8_t cls = classes[r * t->numKTiles + c];
+        if (cls == 2)
+          t->tiles.push_back(static_cast<int32_t>(c));
+        else if (cls == 1)
+          t->tiles.push_back(~static_cast<int32_t>(c));
+      }
+      t->rowStart.push_back(static_cast<int64_t>(t->tiles.size()));
+    }
+  }
+  maps.emplace(key, t);
+  return t;
+}
+
+BlockMapInfo Program::blockMap(int64_t h, int64_t nq, int64_t nk,
+                               const RunOptions &options) const {
+  impl->checkShape(h, nq, nk);
+  auto t = impl->tileLists(h, nq, nk, impl->paramValues(options));
+  BlockMapInfo info;
+  info.tileQ = t->tileQ;
+  info.tileK = t->tileK;
+  info.numQTiles = t->numQTiles;
+  info.numKTiles = t->numKTiles;
+  info.heads = t->heads;
+  for (int32_t e : t->tiles)
+    (e >= 0 ? info.fullTiles : info.partialTiles)++;
+  int64_t all = t->heads * t->numQTiles * t->numKTiles;
+  info.density = all ? double(info.fullTiles + info.partialTiles) / all : 0;
+  return info;
+}
+
+static cpu::View toView(const Tensor &t, const char *name) {
+  if (t.device != Device::CPU)
+    throw Error(fmt::format("{} is in CUDA memory, but this build of attnc "
+                            "runs on the CPU only",
+                            name));
+  cpu::View v;
+  v.data = t.data;
+  v.type = t.dtype == DType::F32   ? cpu::ElemType::F32
+           : t.dtype == DType::F16 ? cpu::ElemType::F16
+                                   : cpu::ElemType::BF16;
+  for (int i = 0; i < 4; ++i) {
+    v.shape[i] = t.shape[i];
+    v.strides[i] = t.strides[i];
+  }
+  return v;
+}
+
+void Program::run(const Tensor &q, const Tensor &k, const Tensor &v,
+                  Tensor &out, const RunOptions &options) const {
+  cpu::AttentionArgs args;
+  args.q = toView(q, "q");
+  args.k = toView(k, "k");
+  args.v = toView(v, "v");
+  args.out = toView(out, "out");
+  args.threads = options.threads;
+  if (options.scale) {
+    if (!(*options.scale > 0) || !std::isfinite(*options.scale))
+      throw Error(fmt::format("scale must be a positive finite number, got {}",
+                              *options.scale));
+    args.scale = *options.scale;
+  }
+  std::string problem = cpu::checkAttentionArgs(
+      [&] {
+        cpu::AttentionArgs a = args;
+        static const cpu::TileLists dummy;
+        a.tiles = &dummy;
+        return a;
+      }());
+  if (!problem.empty())
+    throw Error(problem);
+  int64_t heads = q.shape[1], nq = q.shape[2], nk = k.shape[2];
+  impl->checkShape(heads, nq, nk);
+  std::vector<int64_t> params = impl->paramValues(options);
+  auto tiles = impl->tileLists(heads, nq, nk, params);
+  args.tiles = tiles.get();
+  auto tileMask = impl->jit->entryPoints().tileMask;
+  args.tileMask = [&](int64_t b, int64_t h, int64_t q0, int64_t q1, int64_t k0,
+                      int64_t k1, uint8_t *maskOut, int64_t ld) {
+    int64_t ctx[ma::kCtxParams + 16];
+    std::vector<int64_t> big;
+    int64_t *c = ctx;
+    if (params.size() > 16) {
+      big.resize(ma::kCtxParams + params.size());
+      c = big.data();
+    }
+    c[ma::kCtxBatch] = b;
+    c[ma::kCtxHead] = h;
+    c[ma::kCtxNq] = nq;
+    c[ma::kCtxNk] = nk;
+    c[ma::kCtxTileQ] = tiles->tileQ;
+    c[ma::kCtxTileK] = tiles->tileK;
+    c[ma::kCtxNumQTiles] = tiles->numQTiles;
+    c[ma::kCtxNumKTiles] = tiles->numKTiles;
+    for (size_t i = 0; i < params.size(); ++i)
+      c[ma::kCtxParams + i] = params[i];
+    tileMask(c, q0, q1, k0, k1, maskOut, ld);
+  };
+  cpu::runAttention(args);
+}
+
+} // namespace attn
