@@ -1,0 +1,279 @@
+//===- ProgramTest.cpp - the C++ API and CPU kernel against the reference -===//
+//
+// Compiles patterns through attn::Program (JIT to host code) and compares
+// the CPU kernel's output with the naive dense reference masked by the
+// reference semantics, for every dtype, odd lengths, Nq != Nk, decoding,
+// GQA, per-head and grid patterns, run-time parameters, strided layouts and
+// rows with no allowed key.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/attn.h"
+#include "dialect/AttnOps.h"
+#include "frontend/Frontend.h"
+#include "passes/InitAll.h"
+#include "passes/Pipeline.h"
+#include "runtime/Half.h"
+#include "runtime/cpu/CpuAttention.h"
+#include "runtime/reference/Reference.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include <gtest/gtest.h>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+namespace ma = mlir::attn;
+using mlir::DialectRegistry;
+using mlir::MLIRContext;
+using mlir::ModuleOp;
+using mlir::OwningOpRef;
+using mlir::PassManager;
+using mlir::failed;
+using mlir::succeeded;
+
+namespace {
+
+struct Buffer {
+  attn::DType dtype;
+  std::vector<uint16_t> half;
+  std::vector<float> f32;
+  void *data() {
+    return dtype == attn::DType::F32 ? static_cast<void *>(f32.data())
+                                     : static_cast<void *>(half.data());
+  }
+};
+
+Buffer randomBuffer(attn::DType dtype, size_t n, std::mt19937 &rng) {
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  Buffer b{dtype, {}, {}};
+  if (dtype == attn::DType::F32) {
+    b.f32.resize(n);
+    for (float &x : b.f32)
+      x = dist(rng);
+  } else {
+    b.half.resize(n);
+    for (uint16_t &x : b.half)
+      x = dtype == attn::DType::F16 ? attn::floatToHalf(dist(rng))
+                                    : attn::floatToBf16(dist(rng));
+  }
+  return b;
+}
+
+float valueAt(const Buffer &b, size_t i) {
+  switch (b.dtype) {
+  case attn::DType::F32:
+    return b.f32[i];
+  case attn::DType::F16:
+    return attn::halfToFloat(b.half[i]);
+  case attn::DType::BF16:
+    return attn::bf16ToFloat(b.half[i]);
+  }
+  return 0;
+}
+
+attn::cpu::View toView(const attn::Tensor &t) {
+  attn::cpu::View v;
+  v.data = t.data;
+  v.type = t.dtype == attn::DType::F32   ? attn::cpu::ElemType::F32
+           : t.dtype == attn::DType::F16 ? attn::cpu::ElemType::F16
+                                         : attn::cpu::ElemType::BF16;
+  for (int i = 0; i < 4; ++i) {
+    v.shape[i] = t.shape[i];
+    v.strides[i] = t.strides[i];
+  }
+  return v;
+}
+
+struct Case {
+  std::string name, source;
+  std::map<std::string, std::string> values;
+  std::map<std::string, int64_t> params;
+  int64_t batch, heads, kvHeads, nq, nk, dim;
+  /// Store tensors as [b, s, h, d] (strided views) instead of [b, h, s, d].
+  bool bshd = false;
+};
+
+class ProgramTest : public ::testing::TestWithParam<std::tuple<Case, attn::DType>> {
+protected:
+  static void SetUpTestSuite() {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("attnc-programtest-" + std::to_string(getpid()));
+    setenv("ATTNC_CACHE_DIR", dir.c_str(), 1);
+  }
+
+  /// The reference mask of the case, through the reference evaluator.
+  std::function<bool(int64_t, int64_t, int64_t, int64_t)>
+  referenceMask(const Case &c) {
+    DialectRegistry registry;
+    ma::registerAttnDialects(registry);
+    ctx.appendDialectRegistry(registry);
+    ctx.loadAllAvailableDialects();
+    llvm::SourceMgr sm;
+    sm.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBufferCopy(c.source, "case.attn"),
+        llvm::SMLoc());
+    module = ma::importAttn(sm, &ctx);
+    EXPECT_TRUE(module);
+    if (!module)
+      return nullptr;
+    PassManager pm(&ctx);
+    ma::PipelineOptions o;
+    o.pattern = "p";
+    for (const auto &[k, v] : c.values)
+      o.values.push_back(k + "=" + v);
+    for (const auto &[k, v] : c.params)
+      o.values.push_back(k + "=" + std::to_string(v));
+    o.stop = ma::Stage::Attn;
+    ma::buildAttnPipeline(pm, o);
+    EXPECT_TRUE(succeeded(pm.run(*module)));
+    auto p = module->lookupSymbol<ma::PatternOp>("p");
+    auto ev = ma::MaskEvaluator::create(
+        p, {}, ma::MaskDims{c.batch, c.heads, c.nq, c.nk});
+    EXPECT_TRUE(succeeded(ev));
+    if (failed(ev))
+      return nullptr;
+    auto shared = std::make_shared<ma::MaskEvaluator>(std::move(*ev));
+    return [shared](int64_t b, int64_t h, int64_t q, int64_t k) {
+      return shared->at(b, h, q, k);
+    };
+  }
+
+  MLIRContext ctx;
+  OwningOpRef<ModuleOp> module;
+};
+
+attn::Tensor makeTensor(Buffer &buf, attn::DType dtype,
+                        std::array<int64_t, 4> shape, bool bshd) {
+  attn::Tensor t = attn::Tensor::contiguous(buf.data(), dtype, shape);
+  if (bshd) {
+    // Memory [b, s, h, d]; the view stays [b, h, s, d].
+    t.strides = {shape[2] * shape[1] * shape[3], shape[3],
+                 shape[1] * shape[3], 1};
+  }
+  return t;
+}
+
+TEST_P(ProgramTest, MatchesReference) {
+  auto [c, dtype] = GetParam();
+  auto allowed = referenceMask(c);
+  ASSERT_TRUE(allowed);
+  attn::CompileOptions options;
+  options.pattern = "p";
+  options.values = c.values;
+  attn::Program program = [&] {
+    try {
+      return attn::Program::compileString(c.source, options, c.name + ".attn");
+    } catch (const attn::Error &e) {
+      ADD_FAILURE() << e.what();
+      throw;
+    }
+  }();
+
+  std::mt19937 rng(42);
+  size_t qn = c.batch * c.heads * c.nq * c.dim,
+         kn = c.batch * c.kvHeads * c.nk * c.dim;
+  Buffer qb = randomBuffer(dtype, qn, rng), kb = randomBuffer(dtype, kn, rng),
+         vb = randomBuffer(dtype, kn, rng), ob = randomBuffer(dtype, qn, rng),
+         rb = randomBuffer(attn::DType::F32, qn, rng);
+  attn::Tensor q = makeTensor(qb, dtype, {c.batch, c.heads, c.nq, c.dim}, c.bshd);
+  attn::Tensor k = makeTensor(kb, dtype, {c.batch, c.kvHeads, c.nk, c.dim}, c.bshd);
+  attn::Tensor v = makeTensor(vb, dtype, {c.batch, c.kvHeads, c.nk, c.dim}, c.bshd);
+  attn::Tensor out = makeTensor(ob, dtype, {c.batch, c.heads, c.nq, c.dim}, c.bshd);
+  attn::Tensor ref = makeTensor(rb, attn::DType::F32,
+                                {c.batch, c.heads, c.nq, c.dim}, c.bshd);
+  attn::RunOptions run;
+  run.params = c.params;
+  run.threads = 2;
+  try {
+    program.run(q, k, v, out, run);
+  } catch (const attn::Error &e) {
+    FAIL() << e.what();
+  }
+  attn::cpu::referenceAttention(toView(q), toView(k), toView(v), toView(ref),
+                                0.0f, allowed);
+  double tol = dtype == attn::DType::F32   ? 2e-5
+               : dtype == attn::DType::F16 ? 4e-3
+                                           : 3e-2;
+  double worst = 0;
+  for (size_t i = 0; i < qn; ++i)
+    worst = std::max(worst, std::abs(double(valueAt(ob, i)) - rb.f32[i]));
+  EXPECT_LE(worst, tol) << "largest absolute error";
+}
+
+std::vector<Case> cases() {
+  return {
+      {"causal", "pattern p { mask causal() }", {}, {}, 1, 2, 2, 67, 67, 16},
+      {"sliding", "pattern p(w: int) { mask sliding(w) }", {{"w", "20"}}, {},
+       2, 2, 2, 130, 130, 32},
+      {"power", "pattern p { mask power(16, 3) }", {}, {}, 1, 1, 1, 200, 200,
+       64},
+      {"decode", "pattern p { mask causal() & !sliding(10) | sink(3) }", {},
+       {}, 1, 2, 1, 1, 150, 16},
+      {"chunked", "pattern p { mask sliding(50) }", {}, {}, 1, 1, 1, 37, 141,
+       16},
+      {"gqa", "pattern p { mask causal() }", {}, {}, 1, 4, 2, 70, 70, 16},
+      {"empty_rows", "pattern p { mask causal() - sliding(5) }", {}, {}, 1, 1,
+       1, 40, 40, 8},
+      {"per_head",
+       "pattern p { heads 3 mask[0:1] sliding(8) mask[1:3] stripe(7) & "
+       "causal() }",
+       {}, {}, 1, 3, 3, 90, 90, 16},
+      {"grid", "pattern p { layout grid(9, 9) mask neighborhood(3, 5) }", {},
+       {}, 1, 1, 1, 81, 81, 16},
+      {"runtime_param", "pattern p(param w: int) { mask sliding(w) }", {},
+       {{"w", 13}}, 1, 1, 1, 77, 77, 16},
+      {"predicate", "pattern p { mask k <= q & (q - k) % 5 == 0 }", {}, {}, 1,
+       1, 1, 64, 64, 16},
+      {"bshd", "pattern p { mask causal() }", {}, {}, 2, 3, 3, 45, 45, 16,
+       true},
+      {"block_layout",
+       "pattern p { mask block_layout(32, [[1, 0, 0], [1, 1, 0], [0, 1, 1]]) "
+       "}",
+       {}, {}, 1, 1, 1, 96, 96, 16},
+      {"bigbird", "pattern p { mask bigbird(16, 3, 1, 2, 5) }", {}, {}, 1, 2, 2,
+       128, 128, 16},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Patterns, ProgramTest,
+    ::testing::Combine(::testing::ValuesIn(cases()),
+                       ::testing::Values(attn::DType::F32, attn::DType::F16,
+                                         attn::DType::BF16)),
+    [](const auto &info) {
+      auto dtype = std::get<1>(info.param);
+      return std::get<0>(info.param).name + "_" +
+             (dtype == attn::DType::F32   ? "f32"
+              : dtype == attn::DType::F16 ? "f16"
+                                          : "bf16");
+    });
+
+TEST(ProgramErrors, ReportsDiagnosticsAndShapes) {
+  try {
+    attn::Program::compileString("pattern p { mask sliding(0) }", {}, "bad.attn");
+    FAIL() << "expected an error";
+  } catch (const attn::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("bad.attn:1:26"), std::string::npos)
+        << e.what();
+  }
+  attn::Program prog =
+      attn::Program::compileString("pattern p(param w: int) { mask sliding(w) }");
+  std::vector<float> buf(4 * 8 * 16);
+  attn::Tensor q = attn::Tensor::contiguous(buf.data(), attn::DType::F32,
+                                            {1, 2, 8, 16});
+  attn::Tensor k = q, v = q, out = q;
+  EXPECT_THROW(prog.run(q, k, v, out), attn::Error); // w missing
+  attn::RunOptions run;
+  run.params["w"] = 4;
+  EXPECT_NO_THROW(prog.run(q, k, v, out, run));
+  run.params["x"] = 1;
+  EXPECT_THROW(prog.run(q, k, v, out, run), attn::Error); // unknown param
+  run.params.erase("x");
+  attn::Tensor bad = attn::Tensor::contiguous(buf.data(), attn::DType::F32,
+                                              {1, 3, 8, 16});
+  EXPECT_THROW(prog.run(q, bad, bad, out, run), attn::Error); // GQA 2 % 3
+}
+
+} // namespace
