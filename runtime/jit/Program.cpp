@@ -304,6 +304,40 @@ BlockMapInfo Program::blockMap(int64_t h, int64_t nq, int64_t nk,
   return info;
 }
 
+int64_t Program::allowedPairs(int64_t h, int64_t nq, int64_t nk,
+                              const RunOptions &options) const {
+  impl->checkShape(h, nq, nk);
+  std::vector<int64_t> params = impl->paramValues(options);
+  auto t = impl->tileLists(h, nq, nk, params);
+  std::vector<int64_t> ctx = {0,     0,     nq, nk, t->tileQ, t->tileK,
+                              t->numQTiles, t->numKTiles};
+  ctx.insert(ctx.end(), params.begin(), params.end());
+  std::vector<uint8_t> mask(t->tileQ * t->tileK);
+  int64_t total = 0;
+  for (int64_t head = 0; head < h; ++head) {
+    ctx[ma::kCtxHead] = head;
+    for (int64_t r = 0; r < t->numQTiles; ++r) {
+      int64_t row = t->rowIndex(head, r);
+      int64_t q0 = r * t->tileQ, q1 = std::min(nq, q0 + t->tileQ);
+      for (int64_t e = t->rowStart[row]; e < t->rowStart[row + 1]; ++e) {
+        int32_t entry = t->tiles[e];
+        int64_t c = entry < 0 ? ~entry : entry;
+        int64_t k0 = c * t->tileK, k1 = std::min(nk, k0 + t->tileK);
+        if (entry >= 0) {
+          total += (q1 - q0) * (k1 - k0);
+          continue;
+        }
+        impl->jit->entryPoints().tileMask(ctx.data(), q0, q1, k0, k1,
+                                          mask.data(), t->tileK);
+        for (int64_t i = 0; i < q1 - q0; ++i)
+          for (int64_t j = 0; j < k1 - k0; ++j)
+            total += mask[i * t->tileK + j];
+      }
+    }
+  }
+  return total;
+}
+
 static cpu::View toView(const Tensor &t, const char *name) {
   if (t.device != Device::CPU)
     throw Error(fmt::format("{} is in CUDA memory, but this build of attnc "

@@ -75,6 +75,10 @@ struct Shape {
 /// Reads --seq, --kv-seq and --heads, checked against the pattern.
 bool readShape(const Args &args, mlir::attn::PatternOp pattern, Shape &shape);
 
+/// attnc run and attnc cache (RunCommand.cpp).
+int runRun(std::vector<std::string> argv);
+int runCache(std::vector<std::string> argv);
+
 /// Parses "64x64" or "64".
 bool parseTile(const std::string &text, int64_t &q, int64_t &k);
 

@@ -33,6 +33,8 @@ commands:
   mask      write the exact mask of a pattern as a NumPy .npy file
   blockmap  list, per head and query tile, the FULL and PARTIAL key tiles
   show      draw a pattern in the terminal or as a PNG/SVG image
+  run       compute attention with a pattern on the CPU (check, benchmark)
+  cache     show or clear the JIT cache
 
 Run 'attnc <command> --help' for the options of a command.
 )";
@@ -477,6 +479,10 @@ int main(int argc, char **argv) {
     return runBlockmap(rest);
   if (command == "show")
     return runShow(rest);
+  if (command == "run")
+    return runRun(rest);
+  if (command == "cache")
+    return runCache(rest);
   fmt::print(stderr, "attnc: error: unknown command '{}'\n\n{}", command,
              kUsage);
   return 2;

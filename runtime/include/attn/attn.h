@@ -97,6 +97,10 @@ public:
   BlockMapInfo blockMap(int64_t heads, int64_t nq, int64_t nk,
                         const RunOptions &options = {}) const;
 
+  /// Query-key pairs the mask allows, summed over heads (batch 0).
+  int64_t allowedPairs(int64_t heads, int64_t nq, int64_t nk,
+                       const RunOptions &options = {}) const;
+
   const std::string &patternName() const;
   /// Run-time parameter names, in order.
   const std::vector<std::string> &runtimeParams() const;

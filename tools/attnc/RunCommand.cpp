@@ -1,0 +1,445 @@
+//===- RunCommand.cpp - attnc run (compute, check, benchmark) and cache ---===//
+#include "attn/attn.h"
+#include "runtime/AtomicFile.h"
+#include "runtime/Half.h"
+#include "runtime/Npy.h"
+#include "runtime/cpu/CpuAttention.h"
+#include "runtime/jit/Cache.h"
+#include "runtime/reference/Reference.h"
+#include "tools/attnc/Driver.h"
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fmt/core.h>
+#include <random>
+#include <thread>
+#include <unistd.h>
+
+using namespace attnc;
+namespace ma = mlir::attn;
+namespace rt = ::attn;
+
+namespace {
+
+const char *kRunHelp = R"(usage: attnc run FILE [options] --q Q.npy --k K.npy --v V.npy -o OUT.npy
+       attnc run FILE [options] --random B,H,NQ[,NK],D [--dtype f32|f16|bf16]
+                 --bench [--repeat R] [--json]
+
+Computes out = softmax(scale * q k^T, masked) v with the compiled pattern.
+Inputs are [B, H, N, D] float32 or float16 .npy files; k and v may have
+fewer heads than q (GQA/MQA). The output has the input dtype.
+
+options:
+  --q/--k/--v FILE     input tensors
+  -o OUT.npy           output (written completely or not at all)
+  --device DEV         cpu | cuda | auto (default auto: CUDA when present)
+  --scale S            softmax scale (default 1/sqrt(head_dim))
+  --check              also compute the naive reference and print the largest
+                       absolute error; exit 1 above the dtype's tolerance
+  --random SHAPE       random inputs of shape B,H,NQ[,NK],D
+  --dtype T            dtype of random inputs (default f32)
+  --bench              time the kernel: median, GFLOP/s over allowed pairs,
+                       density and the speedup over dense causal attention
+  --repeat R           timed runs (default 5)
+  --threads N          CPU threads (default: all)
+  --json               print the benchmark as one JSON object
+  --quiet              no progress messages
+  --pattern NAME       pattern to use (default: the first in the file)
+  --set NAME=VALUE     set a parameter (run-time 'param' ones too)
+)";
+
+struct HostTensor {
+  rt::DType dtype = rt::DType::F32;
+  std::array<int64_t, 4> shape{};
+  std::vector<uint8_t> bytes;
+  rt::Tensor view() {
+    return rt::Tensor::contiguous(bytes.data(), dtype, shape);
+  }
+  size_t numel() const { return shape[0] * shape[1] * shape[2] * shape[3]; }
+  float at(size_t i) const {
+    const uint16_t *h = reinterpret_cast<const uint16_t *>(bytes.data());
+    switch (dtype) {
+    case rt::DType::F32:
+      return reinterpret_cast<const float *>(bytes.data())[i];
+    case rt::DType::F16:
+      return rt::halfToFloat(h[i]);
+    case rt::DType::BF16:
+      return rt::bf16ToFloat(h[i]);
+    }
+    return 0;
+  }
+};
+
+size_t elemSize(rt::DType t) { return t == rt::DType::F32 ? 4 : 2; }
+const char *dtypeName(rt::DType t) {
+  return t == rt::DType::F32 ? "f32" : t == rt::DType::F16 ? "f16" : "bf16";
+}
+
+bool readInput(const std::string &cmd, const std::string &what,
+               const std::string &path, HostTensor &out) {
+  rt::NpyArray a;
+  std::string error;
+  if (!rt::readNpy(path, a, error)) {
+    fail(cmd, error);
+    return false;
+  }
+  if (a.shape.size() != 4) {
+    fail(cmd, fmt::format("{} ({}): expected a [batch, heads, seq, head_dim] "
+                          "array, got {} dimensions",
+                          what, path, a.shape.size()));
+    return false;
+  }
+  if (a.dtype != rt::NpyDType::F32 && a.dtype != rt::NpyDType::F16) {
+    fail(cmd, fmt::format("{} ({}): expected float32 or float16, got {}", what,
+                          path, rt::npyDTypeName(a.dtype)));
+    return false;
+  }
+  out.dtype = a.dtype == rt::NpyDType::F32 ? rt::DType::F32 : rt::DType::F16;
+  for (int i = 0; i < 4; ++i)
+    out.shape[i] = a.shape[i];
+  out.bytes = std::move(a.data);
+  return true;
+}
+
+HostTensor randomTensor(rt::DType dtype, std::array<int64_t, 4> shape,
+                        std::mt19937 &rng) {
+  HostTensor t;
+  t.dtype = dtype;
+  t.shape = shape;
+  t.bytes.resize(t.numel() * elemSize(dtype));
+  std::normal_distribution<float> dist(0, 1);
+  for (size_t i = 0; i < t.numel(); ++i) {
+    float x = dist(rng);
+    if (dtype == rt::DType::F32)
+      reinterpret_cast<float *>(t.bytes.data())[i] = x;
+    else
+      reinterpret_cast<uint16_t *>(t.bytes.data())[i] =
+          dtype == rt::DType::F16 ? rt::floatToHalf(x) : rt::floatToBf16(x);
+  }
+  return t;
+}
+
+rt::cpu::View cpuView(rt::Tensor t) {
+  rt::cpu::View v;
+  v.data = t.data;
+  v.type = t.dtype == rt::DType::F32   ? rt::cpu::ElemType::F32
+           : t.dtype == rt::DType::F16 ? rt::cpu::ElemType::F16
+                                       : rt::cpu::ElemType::BF16;
+  for (int i = 0; i < 4; ++i) {
+    v.shape[i] = t.shape[i];
+    v.strides[i] = t.strides[i];
+  }
+  return v;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2]
+                      : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+/// Median seconds of `repeat` runs after one warm-up run.
+double timeRuns(const std::function<void()> &fn, int repeat, bool progress,
+                const std::string &label) {
+  fn();
+  std::vector<double> times;
+  for (int i = 0; i < repeat; ++i) {
+    if (progress)
+      fmt::print(stderr, "\r{}: run {}/{}", label, i + 1, repeat);
+    auto t0 = std::chrono::steady_clock::now();
+    fn();
+    times.push_back(std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count());
+  }
+  if (progress)
+    fmt::print(stderr, "\r\033[K");
+  return median(times);
+}
+
+} // namespace
+
+int attnc::runRun(std::vector<std::string> argv) {
+  Args args("run", std::move(argv));
+  args.option("--pattern");
+  args.option("--set", true);
+  args.option("--q");
+  args.option("--k");
+  args.option("--v");
+  args.option("-o");
+  args.option("--device");
+  args.option("--scale");
+  args.option("--random");
+  args.option("--dtype");
+  args.option("--repeat");
+  args.option("--threads");
+  args.flag("--check");
+  args.flag("--bench");
+  args.flag("--json");
+  args.flag("--quiet");
+  args.flag("--help");
+  const std::string cmd = args.command;
+  if (!args.parse())
+    return 2;
+  if (args.has("--help")) {
+    fmt::print("{}", kRunHelp);
+    return 0;
+  }
+  if (args.positional().size() != 1)
+    return fail(cmd, "expected one .attn FILE");
+  const std::string file = args.positional()[0];
+  bool progress = !args.has("--quiet") && isatty(2);
+
+  std::string device = args.get("--device").value_or("auto");
+  if (device != "cpu" && device != "cuda" && device != "auto")
+    return fail(cmd, fmt::format("--device must be cpu, cuda or auto, got "
+                                 "'{}'",
+                                 device));
+  if (device == "cuda")
+    return fail(cmd, "CUDA is not available in this build of attnc (the CUDA "
+                     "backend is not built yet); use --device cpu");
+
+  rt::RunOptions run;
+  int64_t threads = 0;
+  if (!args.getInt("--threads", threads, 0))
+    return 1;
+  run.threads = static_cast<int>(threads);
+  if (auto s = args.get("--scale")) {
+    char *end = nullptr;
+    double v = std::strtod(s->c_str(), &end);
+    if (end == s->c_str() || *end || !(v > 0) || !std::isfinite(v))
+      return fail(cmd, fmt::format("--scale expects a positive number, got "
+                                   "'{}'",
+                                   *s));
+    run.scale = static_cast<float>(v);
+  }
+
+  rt::CompileOptions copts;
+  copts.pattern = args.get("--pattern").value_or("");
+  copts.target = rt::Target::CPU;
+  for (const std::string &kv : args.getAll("--set")) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return fail(cmd, fmt::format("--set expects NAME=VALUE, got '{}'", kv));
+    copts.values[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+
+  // Inputs.
+  HostTensor q, k, v;
+  bool random = args.has("--random");
+  if (random) {
+    std::vector<int64_t> dims;
+    std::string shapeText = *args.get("--random");
+    for (llvm::StringRef part : llvm::split(shapeText, ',')) {
+      int64_t x;
+      if (part.trim().getAsInteger(10, x) || x < 1)
+        return fail(cmd, fmt::format("--random expects B,H,NQ[,NK],D with "
+                                     "positive sizes, got '{}'",
+                                     *args.get("--random")));
+      dims.push_back(x);
+    }
+    if (dims.size() != 4 && dims.size() != 5)
+      return fail(cmd, "--random expects B,H,NQ[,NK],D");
+    int64_t b = dims[0], h = dims[1], nq = dims[2],
+            nk = dims.size() == 5 ? dims[3] : dims[2], d = dims.back();
+    std::string dt = args.get("--dtype").value_or("f32");
+    rt::DType dtype = dt == "f32"    ? rt::DType::F32
+                      : dt == "f16"  ? rt::DType::F16
+                      : dt == "bf16" ? rt::DType::BF16
+                                     : rt::DType(-1);
+    if (dt != "f32" && dt != "f16" && dt != "bf16")
+      return fail(cmd, fmt::format("--dtype must be f32, f16 or bf16, got "
+                                   "'{}'",
+                                   dt));
+    std::mt19937 rng(1234);
+    q = randomTensor(dtype, {b, h, nq, d}, rng);
+    k = randomTensor(dtype, {b, h, nk, d}, rng);
+    v = randomTensor(dtype, {b, h, nk, d}, rng);
+  } else {
+    for (const char *opt : {"--q", "--k", "--v"})
+      if (!args.has(opt))
+        return fail(cmd, fmt::format("{} FILE is required (or --random)", opt));
+    if (!readInput(cmd, "q", *args.get("--q"), q) ||
+        !readInput(cmd, "k", *args.get("--k"), k) ||
+        !readInput(cmd, "v", *args.get("--v"), v))
+      return 1;
+    if (!args.has("-o") && !args.has("--check") && !args.has("--bench"))
+      return fail(cmd, "-o OUT.npy is required");
+  }
+  if (args.has("--dtype") && !random)
+    return fail(cmd, "--dtype applies to --random inputs only");
+
+  std::optional<rt::Program> program;
+  try {
+    program = rt::Program::compileFile(file, copts);
+  } catch (const rt::Error &e) {
+    fmt::print(stderr, "{}", e.what());
+    if (std::string(e.what()).find("error") == std::string::npos)
+      fail(cmd, e.what());
+    return 1;
+  }
+
+  HostTensor out;
+  out.dtype = q.dtype;
+  out.shape = {q.shape[0], q.shape[1], q.shape[2], v.shape[3]};
+  out.bytes.resize(out.numel() * elemSize(out.dtype));
+  rt::Tensor qv = q.view(), kv = k.view(), vv = v.view(), ov = out.view();
+  try {
+    program->run(qv, kv, vv, ov, run);
+  } catch (const rt::Error &e) {
+    return fail(cmd, e.what());
+  }
+
+  int status = 0;
+  if (args.has("--check")) {
+    // The reference semantics of the same pattern.
+    Session s;
+    Args patternArgs("run", {});
+    if (!s.load(cmd, file))
+      return 1;
+    std::vector<std::string> sets = args.getAll("--set");
+    std::vector<std::string> compileArgv;
+    if (auto p = args.get("--pattern"))
+      compileArgv = {"--pattern", *p};
+    for (const std::string &kv2 : sets) {
+      compileArgv.push_back("--set");
+      compileArgv.push_back(kv2);
+    }
+    compileArgv.push_back(file);
+    Args cargs("run", compileArgv);
+    cargs.option("--pattern");
+    cargs.option("--set", true);
+    cargs.parse();
+    if (!s.compile(cargs, ma::Stage::Attn))
+      return 1;
+    ma::MaskDims dims{q.shape[0], q.shape[1], q.shape[2], k.shape[2]};
+    auto eval = ma::MaskEvaluator::create(s.pattern(), {}, dims);
+    if (mlir::failed(eval))
+      return 1;
+    HostTensor ref;
+    ref.dtype = rt::DType::F32;
+    ref.shape = out.shape;
+    ref.bytes.resize(ref.numel() * 4);
+    rt::cpu::referenceAttention(
+        cpuView(qv), cpuView(kv), cpuView(vv), cpuView(ref.view()),
+        run.scale.value_or(0.0f),
+        [&](int64_t b, int64_t h, int64_t i, int64_t j) {
+          return eval->at(b, h, i, j);
+        });
+    double worst = 0;
+    for (size_t i = 0; i < out.numel(); ++i)
+      worst = std::max(worst, std::abs(double(out.at(i)) - ref.at(i)));
+    double tol = out.dtype == rt::DType::F32   ? 1e-4
+                 : out.dtype == rt::DType::F16 ? 5e-3
+                                               : 4e-2;
+    bool ok = worst <= tol;
+    fmt::print("check: largest absolute error {:.3g} ({} tolerance {:.0e}): "
+               "{}\n",
+               worst, dtypeName(out.dtype), tol, ok ? "ok" : "FAILED");
+    if (!ok)
+      status = 1;
+  }
+
+  if (auto path = args.get("-o")) {
+    if (out.dtype == rt::DType::BF16)
+      return fail(cmd, "bf16 outputs cannot be written as .npy");
+    rt::NpyArray a;
+    a.dtype = out.dtype == rt::DType::F32 ? rt::NpyDType::F32
+                                          : rt::NpyDType::F16;
+    a.shape.assign(out.shape.begin(), out.shape.end());
+    a.data = out.bytes;
+    std::string error;
+    if (!rt::writeNpy(*path, a, error))
+      return fail(cmd, error);
+  }
+
+  if (args.has("--bench")) {
+    int64_t repeat = 5;
+    if (!args.getInt("--repeat", repeat, 1))
+      return 1;
+    int64_t b = q.shape[0], h = q.shape[1], nq = q.shape[2], nk = k.shape[2],
+            d = q.shape[3];
+    int64_t allowed = program->allowedPairs(h, nq, nk, run) * b;
+    double density = double(allowed) / double(b * h * nq * nk);
+    auto body = [&] { program->run(qv, kv, vv, ov, run); };
+    double t = timeRuns(body, repeat, progress, "pattern");
+    // The same kernel with dense causal attention, for the speedup.
+    rt::CompileOptions dense;
+    dense.target = rt::Target::CPU;
+    rt::Program causal = rt::Program::compileString(
+        "pattern causal_baseline { mask causal() }", dense, "<baseline>");
+    rt::RunOptions crun = run;
+    crun.params.clear();
+    int64_t causalPairs = causal.allowedPairs(h, nq, nk) * b;
+    double tc = timeRuns([&] { causal.run(qv, kv, vv, ov, crun); }, repeat,
+                         progress, "causal baseline");
+    double gflops = 4.0 * d * double(allowed) / t / 1e9;
+    double cgflops = 4.0 * d * double(causalPairs) / tc / 1e9;
+    unsigned hw = run.threads ? run.threads : std::thread::hardware_concurrency();
+    if (args.has("--json"))
+      fmt::print("{{\"pattern\": \"{}\", \"shape\": [{}, {}, {}, {}, {}], "
+                 "\"dtype\": \"{}\", \"threads\": {}, \"median_ms\": {:.4f}, "
+                 "\"gflops\": {:.3f}, \"density\": {:.6f}, "
+                 "\"allowed_pairs\": {}, \"causal_median_ms\": {:.4f}, "
+                 "\"causal_gflops\": {:.3f}, \"speedup_vs_causal\": {:.3f}, "
+                 "\"repeat\": {}}}\n",
+                 program->patternName(), b, h, nq, nk, d, dtypeName(q.dtype),
+                 hw, t * 1e3, gflops, density, allowed, tc * 1e3, cgflops,
+                 tc / t, repeat);
+    else
+      fmt::print("pattern {}: [{}, {}, {}, {}, {}] {}, {} threads\n"
+                 "  median {:.3f} ms, {:.2f} GFLOP/s over allowed pairs, "
+                 "density {:.4f}\n"
+                 "  dense causal: {:.3f} ms ({:.2f} GFLOP/s); speedup {:.2f}x\n",
+                 program->patternName(), b, h, nq, nk, d, dtypeName(q.dtype),
+                 hw, t * 1e3, gflops, density, tc * 1e3, cgflops, tc / t);
+  }
+  return status;
+}
+
+int attnc::runCache(std::vector<std::string> argv) {
+  Args args("cache", std::move(argv));
+  args.flag("--path");
+  args.flag("--clear");
+  args.flag("--list");
+  args.flag("--help");
+  if (!args.parse())
+    return 2;
+  const char *help = R"(usage: attnc cache --path | --list | --clear
+
+The JIT cache of compiled patterns: $ATTNC_CACHE_DIR, else
+$XDG_CACHE_HOME/attnc, else ~/.cache/attnc.
+  --path    print the cache directory
+  --list    list the entries (size, target, intact or damaged)
+  --clear   remove every entry
+)";
+  if (args.has("--help")) {
+    fmt::print("{}", help);
+    return 0;
+  }
+  int actions = args.has("--path") + args.has("--clear") + args.has("--list");
+  if (actions != 1 || !args.positional().empty())
+    return fail(args.command, "expected exactly one of --path, --list, --clear");
+  if (args.has("--path")) {
+    fmt::print("{}\n", rt::jit::cacheRoot());
+    return 0;
+  }
+  if (args.has("--list")) {
+    auto entries = rt::jit::JitCache::list();
+    uint64_t total = 0;
+    for (const auto &e : entries) {
+      fmt::print("{:>10}  {:<6} {}  {}\n", e.size, e.target,
+                 e.valid ? "ok     " : "damaged", e.path);
+      total += e.size;
+    }
+    fmt::print("{} entries, {} bytes in {}\n", entries.size(), total,
+               rt::jit::cacheRoot());
+    return 0;
+  }
+  std::string error;
+  int64_t removed = rt::jit::JitCache::clear(error);
+  if (removed < 0)
+    return fail(args.command, error);
+  fmt::print("removed {} entries from {}\n", removed, rt::jit::cacheRoot());
+  return 0;
+}
