@@ -72,6 +72,11 @@ mlir::attn::lowerPatternToLLVM(ModuleOp scheduled, StringRef name) {
   pm.addPass(createCanonicalizerPass());
   if (failed(pm.run(*out)))
     return failure();
+  // Helpers are internal so LLVM inlines them and drops the bodies.
+  for (auto fn : out->getOps<LLVM::LLVMFuncOp>())
+    if (fn.getName() != cpuBlockMapName(name) &&
+        fn.getName() != cpuTileMaskName(name) && !fn.isExternal())
+      fn.setLinkage(LLVM::Linkage::Internal);
   return out;
 }
 

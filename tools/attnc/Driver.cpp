@@ -1,5 +1,6 @@
 //===- Driver.cpp - shared parts of the attnc commands ---------------------===//
 #include "tools/attnc/Driver.h"
+#include "codegen/CpuLowering.h"
 #include "frontend/Frontend.h"
 #include "passes/InitAll.h"
 #include "passes/Passes.h"
@@ -103,6 +104,7 @@ bool attnc::parseTile(const std::string &text, int64_t &q, int64_t &k) {
 Session::Session() {
   DialectRegistry registry;
   attn::registerAttnDialects(registry);
+  attn::registerCpuLoweringDialects(registry);
   context.appendDialectRegistry(registry);
   context.loadAllAvailableDialects();
   // Users see their .attn source with a caret; IR dumps would be noise.

@@ -4,6 +4,7 @@
 // runs the shared pipeline and reports every error with file:line:col.
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/CpuLowering.h"
 #include "frontend/Frontend.h"
 #include "passes/Passes.h"
 #include "runtime/Npy.h"
@@ -114,9 +115,10 @@ Prints a pattern at a named stage of the pipeline:
   attn            the attn dialect after inlining, parameter binding,
                   simplification and verification
   attn-scheduled  plus the element predicate and tile classifier functions
+  llvm            the LLVM IR of the CPU entry points (block map, tile mask)
 
 options:
-  --emit STAGE         ast | attn | attn-scheduled
+  --emit STAGE         ast | attn | attn-scheduled | llvm
   -o OUT               write to OUT (atomically) instead of stdout
   --tile BQxBK         tile size recorded in attn-scheduled (default 64x64)
 )") + kCommon;
@@ -147,10 +149,20 @@ options:
       return 1;
     s.module->print(os);
     os << "\n";
+  } else if (*emit == "llvm") {
+    if (!s.compile(args, ma::Stage::AttnScheduled, tq, tk))
+      return 1;
+    auto lowered = ma::lowerPatternToLLVM(*s.module, s.patternName);
+    if (mlir::failed(lowered))
+      return 1;
+    auto ir = ma::translateToLLVMIRText(**lowered);
+    if (mlir::failed(ir))
+      return 1;
+    text = *ir;
   } else {
     return fail(args.command,
                 fmt::format("unknown stage '{}' (stages: ast, attn, "
-                            "attn-scheduled)",
+                            "attn-scheduled, llvm)",
                             *emit));
   }
   return emitText(args, text);
