@@ -4,7 +4,7 @@
 // the CPU kernel's output with the naive dense reference masked by the
 // reference semantics, for every dtype, odd lengths, Nq != Nk, decoding,
 // GQA, per-head and grid patterns, run-time parameters, strided layouts and
-// rows with no allowed key.
+// rows with no allowed key: every primitive and every prelude pattern.
 //
 //===----------------------------------------------------------------------===//
 #include "attn/attn.h"
@@ -234,6 +234,60 @@ std::vector<Case> cases() {
        {}, {}, 1, 1, 1, 96, 96, 16},
       {"bigbird", "pattern p { mask bigbird(16, 3, 1, 2, 5) }", {}, {}, 1, 2, 2,
        128, 128, 16},
+      // Every primitive, with odd lengths, Nq != Nk, Nq = 1 and GQA/MQA.
+      {"full", "pattern p { mask full() }", {}, {}, 1, 2, 1, 53, 101, 32},
+      {"causal_nq_gt_nk", "pattern p { mask causal() }", {}, {}, 1, 1, 1, 120,
+       75, 16},
+      {"band", "pattern p { mask band(17, 5) }", {}, {}, 1, 4, 2, 99, 131, 16},
+      {"sink_decode", "pattern p { mask sink(9) }", {}, {}, 1, 2, 2, 1, 133,
+       64},
+      {"global", "pattern p { mask global([0, 7, 100]) }", {}, {}, 1, 3, 1, 61,
+       150, 16},
+      {"block_sliding_decode", "pattern p { mask block_sliding(12, 3) }", {},
+       {}, 1, 2, 1, 1, 177, 32},
+      {"power2", "pattern p { mask power2(8) }", {}, {}, 1, 1, 1, 190, 190,
+       48},
+      {"stripe", "pattern p { mask causal() & stripe(10, 3) }", {}, {}, 1, 2, 2,
+       77, 143, 16},
+      {"strided", "pattern p { mask strided(7) }", {}, {}, 1, 1, 1, 111, 111,
+       32},
+      {"block_layout_decode",
+       "pattern p { mask block_layout(32, [[1, 0, 0], [1, 1, 0], [0, 1, 1]]) "
+       "}",
+       {}, {}, 1, 2, 1, 1, 90, 16},
+      {"bigbird_decode", "pattern p { mask bigbird(16, 3, 1, 2, 5) }", {}, {},
+       1, 2, 1, 1, 150, 16},
+      {"window2d", "pattern p { layout grid(9, 11) mask window2d(4, 3, 1) }",
+       {}, {}, 1, 2, 1, 99, 99, 16},
+      {"neighborhood_gqa",
+       "pattern p { layout grid(7, 13) mask neighborhood(5, 3) }", {}, {}, 1,
+       4, 2, 91, 91, 32},
+      {"axial", "pattern p { layout grid(13, 7) mask axial() }", {}, {}, 1, 2,
+       2, 91, 91, 32},
+      // Every prelude pattern.
+      {"power_decode_mqa", "pattern p { mask power(16, 3) }", {}, {}, 1, 4, 1,
+       1, 200, 16},
+      {"streaming", "pattern p { mask streaming(4, 30) }", {}, {}, 1, 4, 1, 1,
+       199, 64},
+      {"streaming_chunk", "pattern p { mask streaming(4, 30) }", {}, {}, 1, 2,
+       2, 57, 199, 16},
+      {"longformer", "pattern p { mask longformer(20, 3) }", {}, {}, 1, 2, 2,
+       83, 170, 16},
+      {"stride_slash", "pattern p { mask stride_slash(16, 2, 3) }", {}, {}, 1,
+       1, 1, 173, 173, 32},
+      {"dilated", "pattern p { mask dilated(8, 6) }", {}, {}, 1, 2, 1, 45, 190,
+       16},
+      {"swin", "pattern p { layout grid(10, 14) mask swin(4, 2) }", {}, {}, 1,
+       1, 1, 140, 140, 32},
+      {"sparse_transformer_fixed",
+       "pattern p { mask sparse_transformer_fixed(16, 4) }", {}, {}, 1, 4, 2, 1,
+       181, 16},
+      {"sparse_transformer_fixed_square",
+       "pattern p { mask sparse_transformer_fixed(16, 4) }", {}, {}, 2, 1, 1,
+       129, 129, 16},
+      {"sparse_transformer_strided",
+       "pattern p { mask sparse_transformer_strided(13) }", {}, {}, 1, 2, 2, 97,
+       131, 16},
   };
 }
 

@@ -1,0 +1,620 @@
+//===- CacheTest.cpp - the JIT cache: entries, files, processes -----------===//
+//
+// The entry format rejects every truncation and every flipped byte; the
+// on-disk cache misses then hits (across processes: Program also keeps an
+// in-process copy, so disk hits are observed in forked children), a damaged
+// file is rebuilt, concurrent threads and processes compiling one pattern
+// all succeed and leave one valid entry, and an unwritable cache directory
+// only warns (once) and keeps compiled code in memory.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/jit/Cache.h"
+#include "attn/attn.h"
+#include "runtime/cpu/CpuAttention.h"
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <gtest/gtest.h>
+#include <random>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using attn::jit::decodeEntry;
+using attn::jit::encodeEntry;
+using attn::jit::JitCache;
+
+namespace {
+
+std::vector<uint8_t> bytesOf(const std::vector<char> &v) {
+  return std::vector<uint8_t>(v.begin(), v.end());
+}
+
+std::vector<char> randomPayload(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<char> p(n);
+  for (char &c : p)
+    c = static_cast<char>(rng() & 0xff);
+  return p;
+}
+
+//===----------------------------------------------------------------------===//
+// The entry format
+//===----------------------------------------------------------------------===//
+
+TEST(CacheEntry, RoundTrip) {
+  for (size_t n : {0, 1, 7, 64, 1000}) {
+    std::vector<char> payload = randomPayload(n, n + 1);
+    for (std::string key :
+         {std::string(), std::string("k"),
+          std::string("attnc 0.1.0\nllvm 22\n") + std::string(300, 'x'),
+          std::string("with\0zero", 9)}) {
+      auto decoded = decodeEntry(bytesOf(encodeEntry(key, payload)), key);
+      ASSERT_TRUE(decoded) << "payload " << n << " key size " << key.size();
+      EXPECT_EQ(*decoded, payload);
+    }
+  }
+}
+
+TEST(CacheEntry, WrongKeyIsRejected) {
+  std::vector<char> payload = randomPayload(100, 7);
+  std::vector<uint8_t> entry = bytesOf(encodeEntry("pattern-a", payload));
+  EXPECT_FALSE(decodeEntry(entry, "pattern-b")); // same length
+  EXPECT_FALSE(decodeEntry(entry, "pattern-aa"));
+  EXPECT_FALSE(decodeEntry(entry, "pattern-"));
+  EXPECT_FALSE(decodeEntry(entry, ""));
+  EXPECT_TRUE(decodeEntry(entry, "pattern-a"));
+}
+
+TEST(CacheEntry, EveryTruncationIsRejected) {
+  const std::string key = "the key";
+  std::vector<char> payload = randomPayload(90, 3);
+  std::vector<uint8_t> entry = bytesOf(encodeEntry(key, payload));
+  for (size_t len = 0; len < entry.size(); ++len) {
+    std::vector<uint8_t> cut(entry.begin(), entry.begin() + len);
+    EXPECT_FALSE(decodeEntry(cut, key))
+        << "truncated to " << len << " of " << entry.size() << " bytes";
+  }
+  // Trailing garbage is damage too.
+  std::vector<uint8_t> longer = entry;
+  longer.push_back(0);
+  EXPECT_FALSE(decodeEntry(longer, key));
+}
+
+TEST(CacheEntry, EveryFlippedByteIsRejected) {
+  // Header (magic, format, key size, payload size, checksum), key and
+  // payload: a change of any single byte is detected.
+  const std::string key = "attnc key\nwith lines";
+  std::vector<char> payload = randomPayload(120, 11);
+  std::vector<uint8_t> entry = bytesOf(encodeEntry(key, payload));
+  const size_t header = 40;
+  ASSERT_EQ(entry.size(), header + key.size() + payload.size());
+  for (size_t i = 0; i < entry.size(); ++i) {
+    for (uint8_t mask : {0x01, 0x80, 0xff}) {
+      std::vector<uint8_t> bad = entry;
+      bad[i] ^= mask;
+      const char *where = i < header                ? "header"
+                          : i < header + key.size() ? "key"
+                                                    : "payload";
+      EXPECT_FALSE(decodeEntry(bad, key))
+          << "byte " << i << " (" << where << ") xor " << int(mask);
+    }
+  }
+}
+
+TEST(CacheEntry, GarbageIsRejected) {
+  std::mt19937 rng(5);
+  for (size_t n : {0, 8, 39, 40, 41, 200}) {
+    std::vector<uint8_t> junk(n);
+    for (uint8_t &b : junk)
+      b = rng() & 0xff;
+    EXPECT_FALSE(decodeEntry(junk, "k"));
+  }
+  // A valid header claiming sizes beyond the file.
+  std::vector<uint8_t> entry = bytesOf(encodeEntry("k", randomPayload(10, 1)));
+  for (int i = 0; i < 8; ++i)
+    entry[24 + i] = 0xff;
+  EXPECT_FALSE(decodeEntry(entry, "k"));
+}
+
+//===----------------------------------------------------------------------===//
+// Fixtures: a fresh cache directory per test, programs, forked children
+//===----------------------------------------------------------------------===//
+
+class CacheDirTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir = fs::temp_directory_path() /
+          ("attnc-cachetest-" + std::to_string(getpid()) + "-" +
+           std::to_string(counter++));
+    fs::remove_all(dir);
+    if (const char *old = std::getenv("ATTNC_CACHE_DIR"))
+      saved = old;
+    setenv("ATTNC_CACHE_DIR", dir.c_str(), 1);
+  }
+  void TearDown() override {
+    if (saved)
+      setenv("ATTNC_CACHE_DIR", saved->c_str(), 1);
+    else
+      unsetenv("ATTNC_CACHE_DIR");
+    std::error_code ec;
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(dir, ec);
+  }
+
+  /// Every file under the cache directory (entries and anything else).
+  std::vector<fs::path> allFiles() const {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    if (!fs::exists(dir, ec))
+      return out;
+    for (auto &e : fs::recursive_directory_iterator(dir, ec))
+      if (e.is_regular_file())
+        out.push_back(e.path());
+    return out;
+  }
+
+  fs::path dir;
+  std::optional<std::string> saved;
+};
+
+/// A pattern no other test compiles: Program's in-process cache is keyed by
+/// the normalized IR, which includes the pattern name and the window.
+std::string uniqueSource(int64_t &window) {
+  static std::atomic<int> counter{0};
+  int n = counter++;
+  window = 3 + (getpid() % 50) + 7 * n;
+  return "pattern cachetest_" + std::to_string(getpid()) + "_" +
+         std::to_string(n) + " { mask sliding(" + std::to_string(window) +
+         ") }";
+}
+
+/// Runs `program` (a sliding(w) pattern) on small inputs and compares with
+/// the reference; returns an empty string when it matches.
+std::string checkSliding(const attn::Program &program, int64_t w) {
+  const int64_t h = 2, n = 77, d = 16;
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist;
+  std::vector<float> q(h * n * d), k(h * n * d), v(h * n * d), out(h * n * d),
+      ref(h * n * d);
+  for (auto *buf : {&q, &k, &v})
+    for (float &x : *buf)
+      x = dist(rng);
+  auto view = [&](std::vector<float> &b) {
+    return attn::Tensor::contiguous(b.data(), attn::DType::F32, {1, h, n, d});
+  };
+  attn::Tensor tq = view(q), tk = view(k), tv = view(v), to = view(out);
+  attn::RunOptions run;
+  run.threads = 2;
+  program.run(tq, tk, tv, to, run);
+  auto cpuView = [&](std::vector<float> &b) {
+    attn::cpu::View cv;
+    cv.data = b.data();
+    int64_t shape[4] = {1, h, n, d}, strides[4] = {h * n * d, n * d, d, 1};
+    for (int i = 0; i < 4; ++i) {
+      cv.shape[i] = shape[i];
+      cv.strides[i] = strides[i];
+    }
+    return cv;
+  };
+  attn::cpu::referenceAttention(cpuView(q), cpuView(k), cpuView(v),
+                                cpuView(ref), 0.0f,
+                                [w](int64_t, int64_t, int64_t qi, int64_t ki) {
+                                  return qi - w < ki && ki <= qi;
+                                });
+  for (size_t i = 0; i < out.size(); ++i)
+    if (!(std::abs(out[i] - ref[i]) <= 2e-5))
+      return "output " + std::to_string(i) + ": " + std::to_string(out[i]) +
+             " vs reference " + std::to_string(ref[i]);
+  return "";
+}
+
+/// Runs `body` in a forked child and returns its exit status (-1 when it
+/// died of a signal). The child never returns into the test framework.
+int inChild(const std::function<int()> &body) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int code = 100;
+    try {
+      code = body();
+    } catch (const std::exception &e) {
+      fprintf(stderr, "child %d: %s\n", getpid(), e.what());
+      code = 101;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    _exit(code);
+  }
+  if (pid < 0)
+    return -2;
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid)
+    return -3;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/// Exit codes of a child that compiles: 0 miss, 1 hit, 2 wrong output.
+int compileInChild(const std::string &source, int64_t w) {
+  return inChild([&] {
+    attn::Program p = attn::Program::compileString(source);
+    std::string problem = checkSliding(p, w);
+    if (!problem.empty()) {
+      fprintf(stderr, "child %d: %s\n", getpid(), problem.c_str());
+      return 2;
+    }
+    return p.fromCache() ? 1 : 0;
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// JitCache
+//===----------------------------------------------------------------------===//
+
+TEST_F(CacheDirTest, RootFollowsTheEnvironment) {
+  EXPECT_EQ(attn::jit::cacheRoot(), dir.string());
+  EXPECT_EQ(attn::cacheDirectory(), dir.string());
+  std::optional<std::string> xdg;
+  if (const char *x = std::getenv("XDG_CACHE_HOME"))
+    xdg = x;
+  unsetenv("ATTNC_CACHE_DIR");
+  setenv("XDG_CACHE_HOME", "/some/xdg", 1);
+  EXPECT_EQ(attn::jit::cacheRoot(), "/some/xdg/attnc");
+  unsetenv("XDG_CACHE_HOME");
+  if (const char *home = std::getenv("HOME"); home && *home)
+    EXPECT_EQ(attn::jit::cacheRoot(), std::string(home) + "/.cache/attnc");
+  if (xdg)
+    setenv("XDG_CACHE_HOME", xdg->c_str(), 1);
+  setenv("ATTNC_CACHE_DIR", dir.c_str(), 1);
+}
+
+TEST_F(CacheDirTest, StoreLoadListClear) {
+  JitCache cpu("cpu-test"), other("other-test");
+  const std::string key = "key one", key2 = "key two";
+  std::vector<char> payload = randomPayload(500, 9);
+  EXPECT_TRUE(JitCache::list().empty()); // the directory does not exist yet
+  EXPECT_FALSE(cpu.load(key));
+  ASSERT_TRUE(cpu.store(key, payload));
+  auto loaded = cpu.load(key);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(*loaded, payload);
+  EXPECT_FALSE(cpu.load(key2));
+  EXPECT_FALSE(other.load(key)); // targets are separate directories
+
+  fs::path path = cpu.entryPath(key);
+  EXPECT_EQ(path.parent_path().filename(), "cpu-test");
+  EXPECT_EQ(path.extension(), ".bin");
+  EXPECT_EQ(path.string().rfind(dir.string() + "/", 0), 0u) << path;
+
+  auto entries = JitCache::list();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].path, path.string());
+  EXPECT_EQ(entries[0].target, "cpu-test");
+  EXPECT_EQ(entries[0].size, fs::file_size(path));
+  EXPECT_TRUE(entries[0].valid);
+
+  // Overwriting stores the new payload.
+  std::vector<char> payload2 = randomPayload(20, 10);
+  ASSERT_TRUE(cpu.store(key, payload2));
+  EXPECT_EQ(*cpu.load(key), payload2);
+
+  ASSERT_TRUE(other.store(key2, payload));
+  ASSERT_TRUE(cpu.store(key2, payload));
+  EXPECT_EQ(JitCache::list().size(), 3u);
+  // Files that are not entries are neither listed nor removed.
+  std::ofstream(dir / "notes.txt") << "not an entry";
+
+  // A damaged entry is listed as invalid and does not load.
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f << "garbage";
+  }
+  EXPECT_FALSE(cpu.load(key));
+  int invalid = 0;
+  for (const auto &e : JitCache::list())
+    invalid += !e.valid;
+  EXPECT_EQ(invalid, 1);
+
+  std::string error;
+  EXPECT_EQ(JitCache::clear(error), 3) << error;
+  EXPECT_TRUE(JitCache::list().empty());
+  EXPECT_FALSE(cpu.load(key2));
+  EXPECT_TRUE(fs::exists(dir / "notes.txt"));
+  EXPECT_EQ(JitCache::clear(error), 0) << error;
+}
+
+TEST_F(CacheDirTest, AnEntryForAnotherKeyIsNotTrusted) {
+  // Two keys whose files were swapped (as with a hash collision): the full
+  // key in the header tells them apart.
+  JitCache cache("cpu-test");
+  std::vector<char> a = randomPayload(64, 1), b = randomPayload(64, 2);
+  ASSERT_TRUE(cache.store("key a", a));
+  ASSERT_TRUE(cache.store("key b", b));
+  fs::path pa = cache.entryPath("key a"), pb = cache.entryPath("key b");
+  ASSERT_NE(pa, pb);
+  fs::copy_file(pa, pb, fs::copy_options::overwrite_existing);
+  EXPECT_FALSE(cache.load("key b"));
+  EXPECT_TRUE(cache.load("key a"));
+  // The copy is still a well-formed entry (for its own key).
+  for (const auto &e : JitCache::list())
+    EXPECT_TRUE(e.valid) << e.path;
+}
+
+TEST_F(CacheDirTest, StoreIntoAnUnwritableRootFails) {
+  // Run in a child: the warning is printed once per process.
+  std::ofstream(dir.string() + ".file") << "x";
+  setenv("ATTNC_CACHE_DIR", (dir.string() + ".file/cache").c_str(), 1);
+  int code = inChild([] {
+    JitCache cache("cpu-test");
+    testing::internal::CaptureStderr();
+    bool first = cache.store("k", {'a'});
+    bool second = cache.store("k2", {'b'});
+    std::string err = testing::internal::GetCapturedStderr();
+    if (first || second)
+      return 1;
+    if (cache.load("k"))
+      return 2;
+    if (err.find("warning") == std::string::npos ||
+        err.find("not writable") == std::string::npos)
+      return 3;
+    if (err.find("warning") != err.rfind("warning"))
+      return 4;
+    return 0;
+  });
+  fs::remove(dir.string() + ".file");
+  EXPECT_EQ(code, 0) << "1: store succeeded, 2: load succeeded, 3: no "
+                        "warning, 4: more than one warning";
+}
+
+//===----------------------------------------------------------------------===//
+// Program and the cache
+//===----------------------------------------------------------------------===//
+
+TEST_F(CacheDirTest, ProgramMissThenHit) {
+  int64_t w;
+  std::string source = uniqueSource(w);
+  // Each child starts with this process's (empty for this pattern) memory
+  // cache, so the second child's hit comes from the disk.
+  EXPECT_EQ(compileInChild(source, w), 0) << "expected a miss";
+  auto entries = JitCache::list();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_TRUE(entries[0].valid);
+  EXPECT_EQ(compileInChild(source, w), 1) << "expected a disk hit";
+  EXPECT_EQ(JitCache::list().size(), 1u);
+
+  // In this process: a disk hit, then an in-memory one.
+  attn::Program a = attn::Program::compileString(source);
+  EXPECT_TRUE(a.fromCache());
+  EXPECT_EQ(checkSliding(a, w), "");
+  attn::Program b = attn::Program::compileString(source);
+  EXPECT_TRUE(b.fromCache());
+  EXPECT_EQ(checkSliding(b, w), "");
+
+  // Another pattern misses, and useCache = false writes nothing.
+  int64_t w2;
+  std::string source2 = uniqueSource(w2);
+  attn::CompileOptions noCache;
+  noCache.useCache = false;
+  attn::Program c = attn::Program::compileString(source2, noCache);
+  EXPECT_FALSE(c.fromCache());
+  EXPECT_EQ(checkSliding(c, w2), "");
+  EXPECT_EQ(JitCache::list().size(), 1u);
+
+  // Different tile sizes are different entries.
+  attn::CompileOptions tiles;
+  tiles.tileQ = 32;
+  tiles.tileK = 16;
+  int code = inChild([&] {
+    attn::Program p = attn::Program::compileString(source, tiles);
+    return checkSliding(p, w).empty() ? (p.fromCache() ? 1 : 0) : 2;
+  });
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(JitCache::list().size(), 2u);
+}
+
+TEST_F(CacheDirTest, DamagedEntryIsRebuilt) {
+  int64_t w;
+  std::string source = uniqueSource(w);
+  ASSERT_EQ(compileInChild(source, w), 0);
+  auto entries = JitCache::list();
+  ASSERT_EQ(entries.size(), 1u);
+  const std::string path = entries[0].path;
+  std::vector<char> good;
+  {
+    std::ifstream f(path, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  ASSERT_GT(good.size(), 100u);
+
+  struct Damage {
+    const char *what;
+    std::function<std::vector<char>(std::vector<char>)> apply;
+  };
+  std::vector<Damage> damages = {
+      {"empty file", [](std::vector<char>) { return std::vector<char>(); }},
+      {"truncated to the header",
+       [](std::vector<char> b) {
+         b.resize(40);
+         return b;
+       }},
+      {"truncated by one byte",
+       [](std::vector<char> b) {
+         b.pop_back();
+         return b;
+       }},
+      {"flipped magic",
+       [](std::vector<char> b) {
+         b[0] ^= 1;
+         return b;
+       }},
+      {"flipped key byte",
+       [](std::vector<char> b) {
+         b[45] ^= 0x20;
+         return b;
+       }},
+      {"flipped payload byte",
+       [](std::vector<char> b) {
+         b[b.size() - b.size() / 3] ^= 0x40;
+         return b;
+       }},
+      {"random bytes",
+       [](std::vector<char> b) { return randomPayload(b.size(), 77); }},
+  };
+  for (const Damage &d : damages) {
+    SCOPED_TRACE(d.what);
+    std::vector<char> bad = d.apply(good);
+    {
+      std::ofstream f(path, std::ios::binary | std::ios::trunc);
+      f.write(bad.data(), bad.size());
+    }
+    ASSERT_FALSE(JitCache::list()[0].valid);
+    EXPECT_EQ(compileInChild(source, w), 0) << "a damaged entry must miss";
+    auto now = JitCache::list();
+    ASSERT_EQ(now.size(), 1u);
+    EXPECT_TRUE(now[0].valid) << "the entry is rewritten";
+    EXPECT_EQ(compileInChild(source, w), 1) << "and then hits";
+  }
+  // In this process too (no memory copy of this pattern here yet).
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f.write(good.data(), good.size() / 2);
+  }
+  attn::Program p = attn::Program::compileString(source);
+  EXPECT_FALSE(p.fromCache());
+  EXPECT_EQ(checkSliding(p, w), "");
+  EXPECT_TRUE(JitCache::list()[0].valid);
+}
+
+TEST_F(CacheDirTest, ConcurrentThreadsCompileOnePattern) {
+  int64_t w;
+  std::string source = uniqueSource(w);
+  const int n = 6;
+  std::vector<std::string> problems(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      try {
+        attn::Program p = attn::Program::compileString(source);
+        problems[i] = checkSliding(p, w);
+      } catch (const std::exception &e) {
+        problems[i] = e.what();
+      }
+    });
+  for (auto &t : threads)
+    t.join();
+  for (int i = 0; i < n; ++i)
+    EXPECT_EQ(problems[i], "") << "thread " << i;
+  auto entries = JitCache::list();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_TRUE(entries[0].valid);
+  EXPECT_EQ(allFiles().size(), 1u) << "no temporary file is left behind";
+}
+
+TEST_F(CacheDirTest, ConcurrentProcessesCompileOnePattern) {
+  int64_t w;
+  std::string source = uniqueSource(w);
+  const int n = 5;
+  std::vector<pid_t> pids;
+  fflush(stdout);
+  fflush(stderr);
+  for (int i = 0; i < n; ++i) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int code = 3;
+      try {
+        // Two threads per process as well.
+        std::string problem[2];
+        std::thread t([&] {
+          problem[1] = checkSliding(attn::Program::compileString(source), w);
+        });
+        problem[0] = checkSliding(attn::Program::compileString(source), w);
+        t.join();
+        code = problem[0].empty() && problem[1].empty() ? 0 : 2;
+      } catch (const std::exception &e) {
+        fprintf(stderr, "child %d: %s\n", getpid(), e.what());
+        code = 1;
+      }
+      fflush(stderr);
+      _exit(code);
+    }
+    ASSERT_GT(pid, 0);
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "child " << pid << " status " << status;
+  }
+  auto entries = JitCache::list();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_TRUE(entries[0].valid);
+  EXPECT_EQ(allFiles().size(), 1u) << "no temporary file is left behind";
+  EXPECT_EQ(compileInChild(source, w), 1);
+}
+
+TEST_F(CacheDirTest, UnwritableCacheFallsBackToMemory) {
+  // ATTNC_CACHE_DIR below a regular file cannot be created. In a child, so
+  // that this test sees the process's first (and only) warning.
+  fs::create_directories(dir);
+  std::ofstream(dir / "file") << "a regular file";
+  setenv("ATTNC_CACHE_DIR", (dir / "file" / "cache").c_str(), 1);
+  int64_t w1, w2;
+  std::string s1 = uniqueSource(w1), s2 = uniqueSource(w2);
+  int code = inChild([&] {
+    testing::internal::CaptureStderr();
+    int result = 0;
+    try {
+      attn::Program a = attn::Program::compileString(s1);
+      attn::Program b = attn::Program::compileString(s2);
+      attn::Program again = attn::Program::compileString(s1);
+      if (!checkSliding(a, w1).empty() || !checkSliding(b, w2).empty() ||
+          !checkSliding(again, w1).empty())
+        result = 2;
+      else if (a.fromCache() || b.fromCache())
+        result = 3;
+      else if (!again.fromCache())
+        result = 4; // kept in memory
+    } catch (const std::exception &e) {
+      result = 1;
+    }
+    std::string err = testing::internal::GetCapturedStderr();
+    if (result)
+      return result;
+    size_t first = err.find("warning");
+    if (first == std::string::npos ||
+        err.find("not writable") == std::string::npos)
+      return 5;
+    if (err.find("warning", first + 1) != std::string::npos)
+      return 6;
+    return 0;
+  });
+  EXPECT_EQ(code, 0) << "1: compile threw, 2: wrong output, 3: claimed a "
+                        "cache hit, 4: not kept in memory, 5: no warning, "
+                        "6: warned more than once";
+  EXPECT_TRUE(fs::is_regular_file(dir / "file"));
+}
+
+TEST_F(CacheDirTest, ReadOnlyCacheDirectoryFallsBackToMemory) {
+  if (geteuid() == 0)
+    GTEST_SKIP() << "root ignores directory permissions";
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec);
+  int64_t w;
+  std::string s = uniqueSource(w);
+  int code = inChild([&] {
+    attn::Program p = attn::Program::compileString(s);
+    return checkSliding(p, w).empty() ? 0 : 2;
+  });
+  fs::permissions(dir, fs::perms::owner_all);
+  EXPECT_EQ(code, 0);
+  EXPECT_TRUE(allFiles().empty());
+}
+
+} // namespace
