@@ -21,7 +21,8 @@ class LLJIT;
 namespace mlir::attn {
 
 struct CpuEntryPoints {
-  using BlockMapFn = void (*)(const int64_t *ctx, int8_t *classes);
+  using BlockMapFn = void (*)(const int64_t *ctx, int8_t *classes,
+                              int64_t firstRow, int64_t lastRow);
   using TileMaskFn = void (*)(const int64_t *ctx, int64_t q0, int64_t q1,
                               int64_t k0, int64_t k1, uint8_t *out,
                               int64_t ld);

@@ -18,6 +18,9 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+/// BigBird ranges of more blocks than this classify as PARTIAL.
+static constexpr int64_t kBigBirdExactBlocks = 4096;
+
 namespace {
 /// Inclusive bounds of the aligned query and key ranges of a tile.
 struct TileBounds {
@@ -182,26 +185,43 @@ Value BigBirdOp::buildTileClass(OpBuilder &b, CodegenState &s) {
   Value ca = cb.floorDiv(t.ka, bp.block), ce = cb.floorDiv(t.kb, bp.block);
   Value nkb = bp.numKeyBlocks(cb, s.nk);
   Value one = cb.c64(1);
-  // Count allowed blocks row by row (a tile spans few block rows).
-  auto rows = scf::ForOp::create(
-      b, s.loc, ra, cb.add(rb, one), one, ValueRange{cb.c64(0)},
-      [&](OpBuilder &rb2, Location l, Value r, ValueRange acc) {
-        CodeBuilder rcb(rb2, l);
-        auto [thrKey, thrC] = bp.threshold(rcb, s.h, r, nkb);
-        auto cols = scf::ForOp::create(
-            rb2, l, ca, rcb.add(ce, rcb.c64(1)), rcb.c64(1), ValueRange{acc[0]},
-            [&](OpBuilder &cbld, Location cl, Value c, ValueRange cacc) {
-              CodeBuilder ccb(cbld, cl);
-              Value ok = bp.allowed(ccb, s.h, r, c, thrKey, thrC);
-              Value inc =
-                  arith::ExtUIOp::create(cbld, cl, cbld.getI64Type(), ok);
-              scf::YieldOp::create(cbld, cl, ValueRange{ccb.add(cacc[0], inc)});
-            });
-        scf::YieldOp::create(rb2, l, cols.getResults());
-      });
-  Value allowed = rows.getResult(0);
   Value area = cb.mul(cb.add(cb.sub(rb, ra), one), cb.add(cb.sub(ce, ca), one));
-  return cb.tileClass(cb.eq(allowed, area), cb.eq(allowed, cb.c64(0)));
+  // Counting is exact but costs O(blocks); a range wider than this (the
+  // block-map builder's first, coarse queries) is PARTIAL, which is sound.
+  Value small = cb.le(area, cb.c64(kBigBirdExactBlocks));
+  auto ifOp = scf::IfOp::create(
+      b, s.loc, small,
+      [&](OpBuilder &tb, Location tl) {
+        CodeBuilder tcb(tb, tl);
+        // Count allowed blocks row by row (a tile spans few block rows).
+        auto rows = scf::ForOp::create(
+            tb, tl, ra, tcb.add(rb, tcb.c64(1)), tcb.c64(1),
+            ValueRange{tcb.c64(0)},
+            [&](OpBuilder &rb2, Location l, Value r, ValueRange acc) {
+              CodeBuilder rcb(rb2, l);
+              auto [thrKey, thrC] = bp.threshold(rcb, s.h, r, nkb);
+              auto cols = scf::ForOp::create(
+                  rb2, l, ca, rcb.add(ce, rcb.c64(1)), rcb.c64(1),
+                  ValueRange{acc[0]},
+                  [&](OpBuilder &cbld, Location cl, Value c, ValueRange cacc) {
+                    CodeBuilder ccb(cbld, cl);
+                    Value ok = bp.allowed(ccb, s.h, r, c, thrKey, thrC);
+                    Value inc =
+                        arith::ExtUIOp::create(cbld, cl, cbld.getI64Type(), ok);
+                    scf::YieldOp::create(cbld, cl,
+                                         ValueRange{ccb.add(cacc[0], inc)});
+                  });
+              scf::YieldOp::create(rb2, l, cols.getResults());
+            });
+        Value allowed = rows.getResult(0);
+        scf::YieldOp::create(tb, tl,
+                             tcb.tileClass(tcb.eq(allowed, area),
+                                           tcb.eq(allowed, tcb.c64(0))));
+      },
+      [&](OpBuilder &eb, Location el) {
+        scf::YieldOp::create(eb, el, CodeBuilder(eb, el).ci8(1));
+      });
+  return ifOp.getResult(0);
 }
 
 //===----------------------------------------------------------------------===//

@@ -54,16 +54,85 @@ void forRange(OpBuilder &b, Location loc, Value lo, Value hi, Body body) {
                      });
 }
 
+/// Emits the recursive range classifier: classifies key tiles [c0, c1) of
+/// one query tile with a single call when the whole range is EMPTY or FULL,
+/// else splits it in two. Sparse rows cost O(runs x log(tiles)) calls instead
+/// of one call per tile.
+func::FuncOp emitRangeClassifier(OpBuilder &b, PatternOp p,
+                                 func::FuncOp classify) {
+  Location loc = p.getLoc();
+  MLIRContext *ctx = b.getContext();
+  auto ptrType = LLVM::LLVMPointerType::get(ctx);
+  Type i64 = b.getI64Type();
+  unsigned numParams = p.getBodyBlock().getNumArguments();
+  // (b, h, q0, q1, nq, nk, tileK, out, c0, c1, params...)
+  SmallVector<Type> types(7, i64);
+  types.push_back(ptrType);
+  types.append({i64, i64});
+  types.append(numParams, i64);
+  auto fn = func::FuncOp::create(
+      b, loc, (p.getSymName() + "__cpu_classify_range").str(),
+      b.getFunctionType(types, {}));
+  fn.setPrivate();
+  Block *entry = fn.addEntryBlock();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(entry);
+  auto arg = [&](unsigned i) { return entry->getArgument(i); };
+  Value bIdx = arg(0), h = arg(1), q0 = arg(2), q1 = arg(3), nq = arg(4),
+        nk = arg(5), tk = arg(6), out = arg(7), c0 = arg(8), c1 = arg(9);
+  SmallVector<Value> params;
+  for (unsigned i = 0; i < numParams; ++i)
+    params.push_back(arg(10 + i));
+  Value k0 = arith::MulIOp::create(b, loc, c0, tk);
+  Value k1 = arith::MinSIOp::create(b, loc, arith::MulIOp::create(b, loc, c1, tk),
+                                    nk);
+  SmallVector<Value> args = {bIdx, h, q0, q1, k0, k1, nq, nk};
+  args.append(params);
+  Value cls = func::CallOp::create(b, loc, classify, args).getResult(0);
+  Value one = arith::ConstantIntOp::create(b, loc, i64, 1);
+  Value partial = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq, cls,
+      arith::ConstantIntOp::create(b, loc, b.getI8Type(), 1));
+  Value wide = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                     arith::SubIOp::create(b, loc, c1, c0), one);
+  Value split = arith::AndIOp::create(b, loc, partial, wide);
+  scf::IfOp::create(
+      b, loc, split,
+      [&](OpBuilder &tb, Location tl) {
+        Value two = arith::ConstantIntOp::create(tb, tl, i64, 2);
+        Value mid = arith::DivSIOp::create(
+            tb, tl, arith::AddIOp::create(tb, tl, c0, c1), two);
+        SmallVector<Value> lo = {bIdx, h, q0, q1, nq, nk, tk, out, c0, mid};
+        lo.append(params);
+        SmallVector<Value> hi = {bIdx, h, q0, q1, nq, nk, tk, out, mid, c1};
+        hi.append(params);
+        func::CallOp::create(tb, tl, fn, lo);
+        func::CallOp::create(tb, tl, fn, hi);
+        scf::YieldOp::create(tb, tl);
+      },
+      [&](OpBuilder &eb, Location el) {
+        forRange(eb, el, c0, c1, [&](OpBuilder &fb, Location fl, Value c) {
+          storeByte(fb, fl, out, c, cls);
+        });
+        scf::YieldOp::create(eb, el);
+      });
+  func::ReturnOp::create(b, loc);
+  return fn;
+}
+
 void emitBlockMap(OpBuilder &b, PatternOp p, func::FuncOp classify) {
   Location loc = p.getLoc();
   auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+  func::FuncOp range = emitRangeClassifier(b, p, classify);
+  Type i64 = b.getI64Type();
   auto fn = func::FuncOp::create(
       b, loc, cpuBlockMapName(p.getSymName()),
-      b.getFunctionType({ptrType, ptrType}, {}));
+      b.getFunctionType({ptrType, ptrType, i64, i64}, {}));
   Block *entry = fn.addEntryBlock();
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(entry);
   Value ctx = entry->getArgument(0), out = entry->getArgument(1);
+  Value firstRow = entry->getArgument(2), lastRow = entry->getArgument(3);
   Value bIdx = loadSlot(b, loc, ctx, kCtxBatch),
         h = loadSlot(b, loc, ctx, kCtxHead), nq = loadSlot(b, loc, ctx, kCtxNq),
         nk = loadSlot(b, loc, ctx, kCtxNk),
@@ -73,22 +142,20 @@ void emitBlockMap(OpBuilder &b, PatternOp p, func::FuncOp classify) {
         nkt = loadSlot(b, loc, ctx, kCtxNumKTiles);
   SmallVector<Value> params =
       loadParams(b, loc, ctx, p.getBodyBlock().getNumArguments());
-  Value zero = arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0);
-  forRange(b, loc, zero, nqt, [&](OpBuilder &b1, Location l1, Value qt) {
+  Value zero = arith::ConstantIntOp::create(b, loc, i64, 0);
+  Value lo = arith::MaxSIOp::create(b, loc, firstRow, zero);
+  Value hi = arith::MinSIOp::create(b, loc, lastRow, nqt);
+  forRange(b, loc, lo, hi, [&](OpBuilder &b1, Location l1, Value qt) {
     Value q0 = arith::MulIOp::create(b1, l1, qt, tq);
     Value q1 = arith::MinSIOp::create(
         b1, l1, arith::AddIOp::create(b1, l1, q0, tq), nq);
     Value rowBase = arith::MulIOp::create(b1, l1, qt, nkt);
+    Value rowPtr = LLVM::GEPOp::create(b1, l1, ptrType, b1.getI8Type(), out,
+                                       ValueRange{rowBase});
     Value z = arith::ConstantIntOp::create(b1, l1, b1.getI64Type(), 0);
-    forRange(b1, l1, z, nkt, [&](OpBuilder &b2, Location l2, Value kt) {
-      Value k0 = arith::MulIOp::create(b2, l2, kt, tk);
-      Value k1 = arith::MinSIOp::create(
-          b2, l2, arith::AddIOp::create(b2, l2, k0, tk), nk);
-      SmallVector<Value> args = {bIdx, h, q0, q1, k0, k1, nq, nk};
-      args.append(params);
-      Value cls = func::CallOp::create(b2, l2, classify, args).getResult(0);
-      storeByte(b2, l2, out, arith::AddIOp::create(b2, l2, rowBase, kt), cls);
-    });
+    SmallVector<Value> args = {bIdx, h, q0, q1, nq, nk, tk, rowPtr, z, nkt};
+    args.append(params);
+    func::CallOp::create(b1, l1, range, args);
   });
   func::ReturnOp::create(b, loc);
 }

@@ -104,8 +104,11 @@ def AttnEmitCpuEntryPointsPass
     For each classified pattern @P adds two functions with a fixed C ABI
     (every pointer is an `!llvm.ptr`), whatever its run-time parameters:
 
-    - `void P__cpu_blockmap(const int64_t *ctx, int8_t *classes)` writes the
-      class of every tile of head ctx[1], row-major [numQT][numKT];
+    - `void P__cpu_blockmap(const int64_t *ctx, int8_t *classes, int64_t r0,
+      int64_t r1)` writes the class of every tile in query-tile rows
+      [r0, r1) of head ctx[1] into `classes`, row-major [numQT][numKT]; a
+      range of key tiles that is all EMPTY or all FULL costs one classifier
+      call (recursive halving);
     - `void P__cpu_tile_mask(const int64_t *ctx, int64_t q0, int64_t q1,
       int64_t k0, int64_t k1, uint8_t *out, int64_t ld)` writes the element
       mask of one tile, `out[(q - q0) * ld + (k - k0)]`.

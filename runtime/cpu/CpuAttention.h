@@ -36,6 +36,8 @@ struct TileLists {
   /// key tile, ~tiles[i] (negative) a PARTIAL one; ascending per row.
   std::vector<int64_t> rowStart;
   std::vector<int32_t> tiles;
+  /// Seconds spent building the lists.
+  double buildSeconds = 0;
 
   int64_t rowIndex(int64_t head, int64_t qTile) const {
     return (heads == 1 ? 0 : head) * numQTiles + qTile;

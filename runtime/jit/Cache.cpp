@@ -56,7 +56,9 @@ std::vector<char> attn::jit::encodeEntry(const std::string &key,
   putU64(out, kFormat);
   putU64(out, key.size());
   putU64(out, payload.size());
-  putU64(out, fnv1a(payload.data(), payload.size()));
+  // The checksum covers the key too: a damaged key is a damaged entry.
+  putU64(out, fnv1a(payload.data(), payload.size(),
+                    fnv1a(key.data(), key.size())));
   out.insert(out.end(), key.begin(), key.end());
   out.insert(out.end(), payload.begin(), payload.end());
   return out;
@@ -77,7 +79,8 @@ attn::jit::decodeEntry(const std::vector<uint8_t> &bytes,
   if (std::memcmp(&bytes[header], key.data(), keySize) != 0)
     return std::nullopt;
   std::vector<char> payload(bytes.begin() + header + keySize, bytes.end());
-  if (fnv1a(payload.data(), payload.size()) != sum)
+  if (fnv1a(payload.data(), payload.size(), fnv1a(key.data(), key.size())) !=
+      sum)
     return std::nullopt;
   return payload;
 }

@@ -14,7 +14,11 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 #include <fmt/core.h>
+#include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <mutex>
+#include <thread>
 #include <tuple>
 
 using namespace mlir;
@@ -258,6 +262,7 @@ Program::Impl::tileLists(int64_t h, int64_t nq, int64_t nk,
   std::lock_guard<std::mutex> lock(mapMutex);
   if (auto it = maps.find(key); it != maps.end())
     return it->second;
+  auto start = std::chrono::steady_clock::now();
   auto t = std::make_shared<cpu::TileLists>();
   t->tileQ = tileQ;
   t->tileK = tileK;
@@ -271,18 +276,46 @@ Program::Impl::tileLists(int64_t h, int64_t nq, int64_t nk,
   t->rowStart.push_back(0);
   for (int64_t head = 0; head < mapHeads; ++head) {
     ctx[ma::kCtxHead] = head;
-    jit->entryPoints().blockMap(ctx.data(), classes.data());
+    // Rows are independent: split them over the hardware threads.
+    unsigned workers = std::clamp<int64_t>(
+        std::thread::hardware_concurrency(), 1,
+        std::max<int64_t>(1, t->numQTiles * t->numKTiles / 65536));
+    if (workers <= 1) {
+      jit->entryPoints().blockMap(ctx.data(), classes.data(), 0,
+                                  t->numQTiles);
+    } else {
+      std::vector<std::thread> pool;
+      int64_t step = (t->numQTiles + workers - 1) / workers;
+      for (unsigned w = 0; w < workers; ++w)
+        pool.emplace_back([&, w] {
+          jit->entryPoints().blockMap(ctx.data(), classes.data(), w * step,
+                                      std::min(t->numQTiles, (w + 1) * step));
+        });
+      for (auto &th : pool)
+        th.join();
+    }
     for (int64_t r = 0; r < t->numQTiles; ++r) {
-      for (int64_t c = 0; c < t->numKTiles; ++c) {
-        int8_t cls = classes[r * t->numKTiles + c];
-        if (cls == 2)
+      const int8_t *row = classes.data() + r * t->numKTiles;
+      for (int64_t c = 0; c < t->numKTiles;) {
+        // Skip EMPTY tiles eight at a time.
+        uint64_t word;
+        if (c + 8 <= t->numKTiles &&
+            (std::memcpy(&word, row + c, 8), word == 0)) {
+          c += 8;
+          continue;
+        }
+        if (row[c] == 2)
           t->tiles.push_back(static_cast<int32_t>(c));
-        else if (cls == 1)
+        else if (row[c] == 1)
           t->tiles.push_back(~static_cast<int32_t>(c));
+        ++c;
       }
       t->rowStart.push_back(static_cast<int64_t>(t->tiles.size()));
     }
   }
+  t->buildSeconds = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
   maps.emplace(key, t);
   return t;
 }
@@ -301,6 +334,7 @@ BlockMapInfo Program::blockMap(int64_t h, int64_t nq, int64_t nk,
     (e >= 0 ? info.fullTiles : info.partialTiles)++;
   int64_t all = t->heads * t->numQTiles * t->numKTiles;
   info.density = all ? double(info.fullTiles + info.partialTiles) / all : 0;
+  info.buildSeconds = t->buildSeconds;
   return info;
 }
 

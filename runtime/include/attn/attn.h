@@ -77,6 +77,8 @@ struct BlockMapInfo {
   int64_t fullTiles = 0, partialTiles = 0;
   /// Visited tiles / all tiles.
   double density = 0;
+  /// Seconds it took to build (the map is built once per shape).
+  double buildSeconds = 0;
 };
 
 class Program {
