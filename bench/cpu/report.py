@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""Markdown report of a bench/cpu/run_all.sh output directory.
+
+  python3 bench/cpu/report.py OUT_DIR
+
+Reads attnc.jsonl (attnc run --bench --json), torch.jsonl (torch_bench.py),
+compile.jsonl (process times), tools.jsonl (compile_blockmap_bench) and
+machine.txt (lscpu), and prints one table with a pass/fail per requirement.
+"""
+import json
+import os
+import re
+import sys
+
+# attnc pattern names (bench/cpu/patterns/*.attn) -> benchmark names
+ATTNC_NAMES = {"dense_causal": "causal", "sliding_window": "sliding",
+               "power_bench": "power", "block_sparse": "block_sparse"}
+
+
+def load(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip().startswith("{")]
+
+
+def machine(path):
+    info = {}
+    if os.path.exists(path):
+        for line in open(path):
+            if ":" in line:
+                k, v = line.split(":", 1)
+                info.setdefault(k.strip(), v.strip())
+    return info
+
+
+def fma_peak(info):
+    """fp32 FMA peak in GFLOP/s and the assumption behind it."""
+    flags = info.get("Flags", "").split()
+    cores = int(info.get("Core(s) per socket", "1")) * int(info.get("Socket(s)", "1"))
+    threads = int(info.get("threads", cores) or cores)
+    cores = min(cores, threads)
+    mhz = None
+    for key in ("CPU max MHz", "cpu_mhz", "CPU MHz"):
+        try:
+            mhz = float(info[key])
+            break
+        except (KeyError, ValueError):
+            pass
+    if mhz is None:
+        mhz = float(info.get("BogoMIPS", "2000")) / 2
+    vendor = info.get("Vendor ID", "")
+    family = info.get("CPU family", "")
+    if "avx512f" in flags:
+        lanes, units = 16, 2
+        isa = "AVX-512 (assumed 2 FMA units x 16 fp32 lanes)"
+    elif "fma" in flags:
+        lanes, units = 8, 2
+        zen = {"23": "Zen 1/2", "25": "Zen 3/4", "26": "Zen 5"}.get(family, "")
+        isa = (f"AVX2+FMA, {vendor} family {family} ({zen}): 2 FMA units x 8 fp32 "
+               "lanes" if vendor == "AuthenticAMD" else
+               "AVX2+FMA: assumed 2 FMA units x 8 fp32 lanes")
+    else:
+        lanes, units = 4, 1
+        isa = "SSE: assumed 1 unit x 4 lanes, mul+add"
+    per_cycle = 2 * lanes * units  # an FMA is 2 FLOPs
+    peak = cores * mhz / 1e3 * per_cycle
+    text = (f"{cores} cores x {mhz / 1e3:.3f} GHz (nominal clock from "
+            f"/proc/cpuinfo; turbo not counted) x {per_cycle} fp32 FLOP/cycle "
+            f"[{isa}] = **{peak:.1f} GFLOP/s**. bf16 is counted against the same "
+            f"peak (no bf16 FMA instructions {'here' if 'avx512_bf16' not in flags else 'used'}).")
+    return peak, text
+
+
+def fmt(x, nd=1):
+    if x is None:
+        return "—"
+    if isinstance(x, str):
+        return x
+    return f"{x:.{nd}f}"
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "."
+    info = machine(os.path.join(out, "machine.txt"))
+    peak, peak_text = fma_peak(info)
+    attnc = load(os.path.join(out, "attnc.jsonl"))
+    torch_rows = load(os.path.join(out, "torch.jsonl"))
+    compile_rows = load(os.path.join(out, "compile.jsonl"))
+    tools = load(os.path.join(out, "tools.jsonl"))
+
+    def find_attnc(pattern, n, d, dt):
+        for r in attnc:
+            if (ATTNC_NAMES.get(r["pattern"], r["pattern"]) == pattern
+                    and r["shape"][2] == n and r["shape"][4] == d
+                    and r["dtype"] == dt):
+                return r
+        return None
+
+    def find_torch(impl, pattern, d, dt):
+        for r in torch_rows:
+            if (r["impl"] == impl and r["pattern"] == pattern
+                    and r["shape"][4] == d and r["dtype"] == dt):
+                return r
+        return None
+
+    rows = []
+    verdicts = []
+
+    def pct(g):
+        return None if g is None else 100.0 * g / peak
+
+    def row(req, case, a_ms, a_gf, base, b_ms, b_gf, ratio, need, ok, note=""):
+        res = "—" if ok is None else ("PASS" if ok else "**FAIL**")
+        if ok is not None:
+            verdicts.append(ok)
+        rows.append([req, case, fmt(a_ms, 2), fmt(a_gf), fmt(pct(a_gf)), base,
+                     fmt(b_ms, 2), fmt(b_gf), fmt(ratio, 2), need, res + note])
+
+    # 1. Sparse work proportional to density (16384, D 64, fp32).
+    for p in ("sliding", "power"):
+        r = find_attnc(p, 16384, 64, "f32")
+        if r is None:
+            row("R1 sparse ∝ density", f"{p} 16384 D64 f32", None, None,
+                "attnc causal", None, None, None, "", False, " (no result)")
+            continue
+        b, h, nq, nk = r["shape"][:4]
+        causal_pairs = b * h * nq * (nq + 1) // 2  # nq == nk here
+        ideal = causal_pairs / r["allowed_pairs"]
+        need = 0.75 * ideal
+        sp = r["speedup_vs_causal"]
+        row("R1 sparse ∝ density", f"{p} 16384 H{h} D64 f32 (density {r['density']:.3f})",
+            r["median_ms"], r["gflops"], "attnc dense causal", r["causal_median_ms"],
+            r["causal_gflops"], sp, f"≥ {need:.2f} (0.75 × {ideal:.2f})", sp >= need)
+
+    # 2. Dense causal vs PyTorch SDPA (4096).
+    for dt in ("f32", "bf16"):
+        for d in (64, 128):
+            r = find_attnc("causal", 4096, d, dt)
+            t = find_torch("torch_sdpa", "causal", d, dt)
+            case = f"causal 4096 D{d} {dt}"
+            if r is None or t is None:
+                row("R2 causal vs SDPA", case, r and r["median_ms"], r and r["gflops"],
+                    "torch SDPA", t and t["median_ms"], t and t["gflops"], None,
+                    "≥ 1.00", None if r else False,
+                    " (no torch result)" if r else " (no attnc result)")
+                continue
+            ratio = t["median_ms"] / r["median_ms"]
+            note = "" if r["allowed_pairs"] == t["allowed_pairs"] else " (pair counts differ!)"
+            row("R2 causal vs SDPA", case + f" H{r['shape'][1]}", r["median_ms"],
+                r["gflops"], "torch SDPA is_causal", t["median_ms"], t["gflops"],
+                ratio, "≥ 1.00", ratio >= 1.0, note)
+
+    # 3. Sparse vs FlexAttention (4096), plus SDPA with a dense mask (info).
+    for p in ("sliding", "power", "block_sparse"):
+        for dt in ("f32", "bf16"):
+            for d in (64, 128):
+                r = find_attnc(p, 4096, d, dt)
+                t = find_torch("torch_flex", p, d, dt)
+                m = find_torch("torch_sdpa_mask", p, d, dt)
+                case = f"{p} 4096 D{d} {dt}"
+                if r is None or t is None:
+                    row("R3 sparse vs Flex", case, r and r["median_ms"],
+                        r and r["gflops"], "torch FlexAttention",
+                        t and t["median_ms"], t and t["gflops"], None, "≥ 1.50",
+                        None if r else False,
+                        " (no torch result)" if r else " (no attnc result)")
+                    continue
+                ratio = t["median_ms"] / r["median_ms"]
+                note = "" if r["allowed_pairs"] == t["allowed_pairs"] else " (pair counts differ!)"
+                row("R3 sparse vs Flex", case + f" H{r['shape'][1]}", r["median_ms"],
+                    r["gflops"], "torch FlexAttention (compiled)", t["median_ms"],
+                    t["gflops"], ratio, "≥ 1.50", ratio >= 1.5, note)
+                if m is not None:
+                    row("(info)", case, None, None, "torch SDPA + dense mask",
+                        m["median_ms"], m["gflops"], m["median_ms"] / r["median_ms"],
+                        "", None)
+
+    # 4. Block map of power() at 131072 tokens, 64x64 tiles.
+    bm = [t for t in tools if t.get("what") == "blockmap"
+          and "power" in os.path.basename(t["file"])]
+    if bm:
+        t = bm[0]
+        row("R4 block map", f"power() {t['seq']} tokens, {t['tile'][0]}x{t['tile'][1]} tiles "
+            f"(median of {t['repeat']}, min {t['min_ms']:.2f}, max {t['max_ms']:.2f})",
+            t["median_ms"], None, "", None, None, None, "< 10 ms", t["median_ms"] < 10)
+    else:
+        row("R4 block map", "power() 131072", None, None, "", None, None, None,
+            "< 10 ms", False, " (no result)")
+    for t in tools:
+        if t.get("what") == "blockmap" and "power" not in os.path.basename(t["file"]):
+            row("(info) block map", f"{os.path.basename(t['file'])} {t['seq']} tokens "
+                f"(median of {t['repeat']})", t["median_ms"], None, "", None, None,
+                None, "", None)
+
+    # 5. Compile time, in process (the requirement) and whole process (info).
+    for t in tools:
+        if t.get("what") != "compile":
+            continue
+        name = os.path.basename(t["file"])
+        row("R5 compile cold", name, t["cold_ms"], None, "", None, None, None,
+            "< 500 ms", t["cold_ms"] < 500 and not t["cold_from_cache"])
+        row("R5 compile cached", f"{name} (median of {t['repeat']})",
+            t["cached_median_ms"], None, "", None, None, None, "< 20 ms",
+            t["cached_median_ms"] < 20)
+    if not any(t.get("what") == "compile" for t in tools):
+        row("R5 compile", "(compile_blockmap_bench not built)", None, None, "", None,
+            None, None, "", False)
+    for c in compile_rows:
+        row("(info) process", f"`attnc run {c['pattern']}.attn --random 1,1,64,64` "
+            f"{c['phase']} (process start + compile + run)", c["ms"], None, "", None,
+            None, None, "", None)
+
+    print(f"# attnc CPU benchmark report\n")
+    print(f"- machine: {info.get('Model name', '?')}, {info.get('Core(s) per socket', '?')} "
+          f"cores/socket x {info.get('Socket(s)', '?')} socket(s), "
+          f"{info.get('Thread(s) per core', '?')} thread(s)/core, L2 {info.get('L2 cache', '?')}, "
+          f"L3 {info.get('L3 cache', '?')}; threads used: {info.get('threads', '?')}")
+    print(f"- date: {info.get('date_utc', '?')} UTC; git {info.get('git', '?')}")
+    print(f"- load average (1, 5, 15 min) before: {info.get('load_before', '?')}, "
+          f"after: {info.get('load_after', '?')} (anything else running skews the numbers)")
+    torch_v = torch_rows[0]["torch"] if torch_rows else "not run"
+    print(f"- torch: {torch_v}")
+    print(f"- FMA peak: {peak_text}")
+    print("- GFLOP/s count 4·D FLOPs per allowed query/key pair (both matmuls, "
+          "an FMA = 2 FLOPs), for attnc and torch alike; ratio = baseline ms / "
+          "attnc ms (R1: attnc's own speedup over dense causal).\n")
+    head = ["requirement", "case", "attnc ms", "attnc GFLOP/s", "% peak", "baseline",
+            "baseline ms", "baseline GFLOP/s", "ratio", "needed", "result"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join("---" for _ in head) + "|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    n_ok = sum(verdicts)
+    print(f"\n{n_ok} of {len(verdicts)} requirement checks pass.")
+
+
+if __name__ == "__main__":
+    main()
