@@ -1,0 +1,6 @@
+//===- CpuKernelAvx2.cpp - the CPU kernel built for AVX2 + FMA + F16C ===//
+#include "runtime/cpu/CpuKernelDetail.h"
+#include <cmath>
+
+#define ATTN_KERNEL_NS avx2
+#include "runtime/cpu/CpuKernel.inc"

@@ -1,0 +1,86 @@
+//===- CpuKernelDetail.h - internals shared by the kernel builds -*- C++ -*-===//
+//
+// The kernel body (CpuKernel.inc) is compiled twice, for AVX2+FMA and for
+// the baseline ISA; CpuAttention.cpp picks one at run time.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_RUNTIME_CPU_CPUKERNELDETAIL_H
+#define ATTN_RUNTIME_CPU_CPUKERNELDETAIL_H
+
+#include "runtime/Half.h"
+#include "runtime/cpu/CpuAttention.h"
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace attn::cpu::detail {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+constexpr float kLog2e = 1.4426950408889634f;
+/// Micro-kernel block: 6 query rows x 16 keys (or 16 output columns).
+constexpr int64_t kRowBlock = 6, kColBlock = 16;
+
+inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+inline float loadElem(const void *base, ElemType t, int64_t i) {
+  switch (t) {
+  case ElemType::F32:
+    return static_cast<const float *>(base)[i];
+  case ElemType::F16:
+    return attn::halfToFloat(static_cast<const uint16_t *>(base)[i]);
+  case ElemType::BF16:
+    return attn::bf16ToFloat(static_cast<const uint16_t *>(base)[i]);
+  }
+  return 0;
+}
+
+inline void storeElem(void *base, ElemType t, int64_t i, float v) {
+  switch (t) {
+  case ElemType::F32:
+    static_cast<float *>(base)[i] = v;
+    break;
+  case ElemType::F16:
+    static_cast<uint16_t *>(base)[i] = attn::floatToHalf(v);
+    break;
+  case ElemType::BF16:
+    static_cast<uint16_t *>(base)[i] = attn::floatToBf16(v);
+    break;
+  }
+}
+
+/// Per-thread scratch, padded to whole micro-kernel blocks.
+struct Scratch {
+  int64_t rowsPad = 0, ldk = 0, ldv = 0;
+  std::vector<float> q, kt, v, s, acc, m, l, row;
+  std::vector<uint8_t> mask;
+  void resize(int64_t bq, int64_t bk, int64_t d, int64_t dv) {
+    rowsPad = roundUp(bq, kRowBlock);
+    ldk = roundUp(bk, kColBlock);
+    ldv = roundUp(dv, kColBlock);
+    q.assign(rowsPad * d, 0);
+    kt.assign(d * ldk, 0);
+    v.assign(ldk * ldv, 0);
+    s.assign(rowsPad * ldk, 0);
+    acc.assign(rowsPad * ldv, 0);
+    m.assign(rowsPad, 0);
+    l.assign(rowsPad, 0);
+    row.assign(std::max(d, dv), 0);
+    mask.assign(bq * bk, 0);
+  }
+};
+
+struct WorkItem {
+  int64_t b, h, qTile, cost;
+};
+
+namespace avx2 {
+void runItem(const AttentionArgs &a, const WorkItem &w, Scratch &sc);
+}
+namespace generic {
+void runItem(const AttentionArgs &a, const WorkItem &w, Scratch &sc);
+}
+
+} // namespace attn::cpu::detail
+
+#endif // ATTN_RUNTIME_CPU_CPUKERNELDETAIL_H
