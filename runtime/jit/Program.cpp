@@ -34,6 +34,8 @@ struct Program::Impl {
   ma::ShapeRequirements requirements;
   bool headDependent = true;
   int64_t tileQ = 64, tileK = 64;
+  std::optional<DType> dtype;
+  int64_t headDim = 0;
   bool fromCache = false;
   std::unique_ptr<ma::CpuJitModule> jit;
 
@@ -126,6 +128,12 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   if (options.target == Target::CUDA)
     throw Error("the CUDA target is not available in this build of attnc; "
                 "use Target::CPU or Target::Auto");
+  if (options.tileQ < 0 || options.tileK < 0 || options.headDim < 0)
+    throw Error(fmt::format("tile sizes and the head dimension must not be "
+                            "negative (tileQ {}, tileK {}, headDim {})",
+                            options.tileQ, options.tileK, options.headDim));
+  impl->dtype = options.dtype;
+  impl->headDim = options.headDim;
   impl->tileQ = options.tileQ > 0 ? options.tileQ : 64;
   impl->tileK = options.tileK > 0 ? options.tileK : 64;
 
@@ -413,6 +421,17 @@ void Program::run(const Tensor &q, const Tensor &k, const Tensor &v,
   if (!problem.empty())
     throw Error(problem);
   int64_t heads = q.shape[1], nq = q.shape[2], nk = k.shape[2];
+  auto dtypeName = [](DType t) {
+    return t == DType::F32 ? "f32" : t == DType::F16 ? "f16" : "bf16";
+  };
+  if (impl->dtype && q.dtype != *impl->dtype)
+    throw Error(fmt::format("program '{}' was compiled for {} inputs, got {}",
+                            impl->pattern, dtypeName(*impl->dtype),
+                            dtypeName(q.dtype)));
+  if (impl->headDim && q.shape[3] != impl->headDim)
+    throw Error(fmt::format("program '{}' was compiled for head_dim {}, got "
+                            "{}",
+                            impl->pattern, impl->headDim, q.shape[3]));
   impl->checkShape(heads, nq, nk);
   std::vector<int64_t> params = impl->paramValues(options);
   auto tiles = impl->tileLists(heads, nq, nk, params);

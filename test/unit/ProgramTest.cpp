@@ -328,6 +328,29 @@ TEST(ProgramErrors, ReportsDiagnosticsAndShapes) {
   attn::Tensor bad = attn::Tensor::contiguous(buf.data(), attn::DType::F32,
                                               {1, 3, 8, 16});
   EXPECT_THROW(prog.run(q, bad, bad, out, run), attn::Error); // GQA 2 % 3
+
+  // A program compiled for one dtype and head dimension checks them.
+  attn::CompileOptions fixed;
+  fixed.dtype = attn::DType::BF16;
+  fixed.headDim = 32;
+  attn::Program strict =
+      attn::Program::compileString("pattern p { mask causal() }", fixed);
+  try {
+    strict.run(q, k, v, out);
+    FAIL() << "expected a dtype error";
+  } catch (const attn::Error &e) {
+    EXPECT_STREQ(e.what(), "program 'p' was compiled for bf16 inputs, got f32");
+  }
+  fixed.dtype = attn::DType::F32;
+  attn::Program dims =
+      attn::Program::compileString("pattern p { mask causal() }", fixed);
+  try {
+    dims.run(q, k, v, out);
+    FAIL() << "expected a head_dim error";
+  } catch (const attn::Error &e) {
+    EXPECT_STREQ(e.what(),
+                 "program 'p' was compiled for head_dim 32, got 16");
+  }
 }
 
 } // namespace

@@ -57,6 +57,9 @@ struct CompileOptions {
   std::map<std::string, std::string> values;
   /// Tile sizes; 0 picks them automatically.
   int64_t tileQ = 0, tileK = 0;
+  /// When set, run() accepts only this dtype / head dimension.
+  std::optional<DType> dtype;
+  int64_t headDim = 0;
   Target target = Target::Auto;
   /// Use the on-disk JIT cache ($ATTNC_CACHE_DIR, else ~/.cache/attnc).
   bool useCache = true;
