@@ -108,7 +108,7 @@ int main(int argc, char **argv) {
     // blocks, so the block map has one map per head.
     attn::Program program = attn::Program::compileFile(argv[1]);
     int64_t heads = program.heads(); // 4
-    runAndReport(program, heads, heads, /*nq=*/2048, /*nk=*/2048, /*dim=*/64,
+    runAndReport(program, heads, heads, /*nq=*/1024, /*nk=*/1024, /*dim=*/64,
                  attn::DType::F32);
   } catch (const attn::Error &e) {
     std::fprintf(stderr, "%s\n", e.what());

@@ -111,8 +111,8 @@ int main(int argc, char **argv) {
          {"stride_slash_baseline", "dilated_baseline", "power_reference"}) {
       attn::CompileOptions options;
       options.pattern = name;
-      runAndReport(attn::Program::compileFile(argv[1], options), /*heads=*/2,
-                   /*kvHeads=*/2, /*nq=*/4096, /*nk=*/4096, /*dim=*/64,
+      runAndReport(attn::Program::compileFile(argv[1], options), /*heads=*/1,
+                   /*kvHeads=*/1, /*nq=*/4096, /*nk=*/4096, /*dim=*/64,
                    attn::DType::F32, {}, /*repeats=*/3);
     }
   } catch (const attn::Error &e) {
