@@ -167,7 +167,7 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   static std::mutex memoryMutex;
   static std::map<std::string, std::vector<char>> memoryCache;
   std::optional<std::vector<char>> object;
-  {
+  if (options.useCache) {
     std::lock_guard<std::mutex> lock(memoryMutex);
     if (auto it = memoryCache.find(key); it != memoryCache.end())
       object = it->second;
@@ -194,7 +194,7 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
     if (options.useCache)
       cache.store(key, *object);
   }
-  {
+  if (options.useCache) {
     std::lock_guard<std::mutex> lock(memoryMutex);
     memoryCache[key] = *object;
   }

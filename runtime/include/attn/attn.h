@@ -61,7 +61,8 @@ struct CompileOptions {
   std::optional<DType> dtype;
   int64_t headDim = 0;
   Target target = Target::Auto;
-  /// Use the on-disk JIT cache ($ATTNC_CACHE_DIR, else ~/.cache/attnc).
+  /// Use the JIT cache: this process's, then the on-disk one
+  /// ($ATTNC_CACHE_DIR, else ~/.cache/attnc). False always compiles.
   bool useCache = true;
 };
 
@@ -111,7 +112,7 @@ public:
   const std::vector<std::string> &runtimeParams() const;
   /// The head count the pattern fixes, or 0 when any is accepted.
   int64_t heads() const;
-  /// True when this program came from the JIT cache.
+  /// True when the code came from the JIT cache (this process's or disk).
   bool fromCache() const;
 
   /// The implementation is private to the library.
