@@ -111,6 +111,14 @@ _compiled_flex = None
 def compiled_flex():
     global _compiled_flex
     if _compiled_flex is None:
+        # Every (mask_mod, dtype, head dim) is a recompile; past the default
+        # limit of 8 dynamo silently falls back to the unfused eager
+        # flex_attention (10-100x slower). Raise the limit, and fail loudly
+        # rather than time the fallback.
+        import torch._dynamo.config as dc
+        dc.recompile_limit = 64
+        dc.accumulated_recompile_limit = 1024
+        dc.fail_on_recompile_limit_hit = True
         _compiled_flex = torch.compile(flex_attention, dynamic=False)
     return _compiled_flex
 
