@@ -231,7 +231,7 @@ def main():
     print(f"- load average (1, 5, 15 min) before: {info.get('load_before', '?')}, "
           f"after: {info.get('load_after', '?')} (anything else running skews the numbers)")
     torch_v = torch_rows[0]["torch"] if torch_rows else "not run"
-    print(f"- torch: {torch_v}")
+    print(f"- torch: {torch_v}; attnc: {info.get('attnc', '?')}")
     print(f"- FMA peak: {peak_text}")
     print("- GFLOP/s count 4·D FLOPs per allowed query/key pair (both matmuls, "
           "an FMA = 2 FLOPs), for attnc and torch alike; ratio = baseline ms / "

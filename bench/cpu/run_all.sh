@@ -11,12 +11,13 @@
 #              else bench/.venv/bin/python; see bench/README.md). Without it
 #              the torch rows of the report are missing and marked so.
 #   HEADS      heads of the 4096-token runs (default 4)
-#   REPEAT     timed runs per measurement (default 3, after one warm-up)
+#   REPEAT     timed runs per measurement (default 7, after one warm-up)
 #   THREADS    threads for attnc and torch (default: all CPUs)
 #   SKIP_TORCH=1  attnc side only
 #
-# About 8-10 minutes on a 2-core machine, most of it torch.compile of the
-# FlexAttention kernels (~20 s each, 12 of them).
+# About 4 minutes on a 2-core machine once torch.compile's on-disk cache
+# (/tmp/torchinductor_$USER) is warm; the first run adds ~4 minutes of
+# torch.compile for the 12 FlexAttention kernels (~20 s each).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -25,7 +26,7 @@ OUT=${1:-$ROOT/bench/out/$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 ATTNC=${ATTNC:-$ROOT/build-me/bin/attnc}
 HEADS=${HEADS:-4}
-REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-7}
 THREADS=${THREADS:-$(nproc)}
 P=$HERE/patterns
 if [ -z "${TORCH_PY:-}" ]; then
@@ -54,7 +55,7 @@ attnc() {
 {
   echo "date_utc: $(date -u '+%Y-%m-%d %H:%M:%S')"
   echo "git: $(git rev-parse --short HEAD) $(git diff --quiet HEAD -- . ':!bench' || echo '(+ uncommitted changes outside bench/)')"
-  echo "attnc: $ATTNC"
+  echo "attnc: $ATTNC (built $(date -u -r "$ATTNC" '+%Y-%m-%d %H:%M:%S') UTC)"
   echo "threads: $THREADS"
   echo "load_before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "cpu_mhz: $(awk -F: '/^cpu MHz/ {print $2+0; exit}' /proc/cpuinfo)"
