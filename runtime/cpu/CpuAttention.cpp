@@ -3,6 +3,7 @@
 #include "runtime/cpu/CpuKernelDetail.h"
 #include <algorithm>
 #include <atomic>
+#include <barrier>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -17,15 +18,15 @@ namespace {
 using namespace attn::cpu::detail;
 
 /// AVX2+FMA when the CPU has it, else the baseline build.
-void runItem(const AttentionArgs &a, const WorkItem &w, Scratch &sc) {
+bool useAvx2() {
 #if defined(__x86_64__)
   static const bool hasAvx2 = __builtin_cpu_supports("avx2") &&
                               __builtin_cpu_supports("fma") &&
                               __builtin_cpu_supports("f16c");
-  if (hasAvx2)
-    return avx2::runItem(a, w, sc);
+  return hasAvx2;
+#else
+  return false;
 #endif
-  generic::runItem(a, w, sc);
 }
 
 const char *typeName(ElemType t) {
@@ -91,31 +92,86 @@ std::string attn::cpu::checkAttentionArgs(const AttentionArgs &a) {
 
 void attn::cpu::runAttention(const AttentionArgs &a) {
   const TileLists &t = *a.tiles;
-  int64_t batch = a.q.shape[0], heads = a.q.shape[1];
-  std::vector<WorkItem> work;
-  work.reserve(batch * heads * t.numQTiles);
+  const int64_t batch = a.q.shape[0], heads = a.q.shape[1];
+  const int64_t kvHeads = a.k.shape[1], groupSize = heads / kvHeads;
+  const int64_t dim = a.q.shape[3], dv = a.v.shape[3];
+  const bool avx2 = useAvx2();
+  auto pack = avx2 ? avx2::packTile : generic::packTile;
+  auto item = avx2 ? avx2::runItem : generic::runItem;
+
+  // Work is done one (batch, kv head) group at a time: its key tiles are
+  // packed once (K transposed, fp32), then every query tile of the group's
+  // heads runs over them, longest rows first to balance the threads.
+  struct Group {
+    int64_t b, hk;
+    std::vector<int32_t> tiles; // key tiles some row visits
+    std::vector<WorkItem> work;
+  };
+  std::vector<Group> groups;
+  std::vector<uint8_t> used(t.numKTiles);
   for (int64_t b = 0; b < batch; ++b)
-    for (int64_t h = 0; h < heads; ++h)
-      for (int64_t r = 0; r < t.numQTiles; ++r) {
-        int64_t row = t.rowIndex(h, r);
-        work.push_back({b, h, r, t.rowStart[row + 1] - t.rowStart[row]});
-      }
-  // Longest rows first balances the threads' finishing times.
-  std::sort(work.begin(), work.end(), [](const WorkItem &x, const WorkItem &y) {
-    return x.cost != y.cost ? x.cost > y.cost
-                            : std::tie(x.b, x.h, x.qTile) <
-                                  std::tie(y.b, y.h, y.qTile);
-  });
+    for (int64_t hk = 0; hk < kvHeads; ++hk) {
+      Group g{b, hk, {}, {}};
+      std::fill(used.begin(), used.end(), 0);
+      for (int64_t h = hk * groupSize; h < (hk + 1) * groupSize; ++h)
+        for (int64_t r = 0; r < t.numQTiles; ++r) {
+          int64_t row = t.rowIndex(h, r);
+          int64_t cost = t.rowStart[row + 1] - t.rowStart[row];
+          if (cost == 0) {
+            // No key at all: zeros, written by a trivial item.
+            g.work.push_back({b, h, r, 0});
+            continue;
+          }
+          g.work.push_back({b, h, r, cost});
+          for (int64_t e = t.rowStart[row]; e < t.rowStart[row + 1]; ++e) {
+            int32_t entry = t.tiles[e];
+            used[entry < 0 ? ~entry : entry] = 1;
+          }
+        }
+      for (int64_t c = 0; c < t.numKTiles; ++c)
+        if (used[c])
+          g.tiles.push_back(static_cast<int32_t>(c));
+      std::sort(g.work.begin(), g.work.end(),
+                [](const WorkItem &x, const WorkItem &y) {
+                  return x.cost != y.cost ? x.cost > y.cost
+                                          : std::tie(x.h, x.qTile) <
+                                                std::tie(y.h, y.qTile);
+                });
+      groups.push_back(std::move(g));
+    }
+
+  PackedKV packed;
+  packed.ldk = roundUp(t.tileK, kColBlock);
+  packed.ldv = roundUp(dv, kColBlock);
+  packed.ktStride = dim * packed.ldk;
+  packed.vStride = packed.ldk * packed.ldv;
+  std::vector<float> kt(t.numKTiles * packed.ktStride),
+      vv(t.numKTiles * packed.vStride);
+  packed.kt = kt.data();
+  packed.v = vv.data();
+
+  int64_t maxWork = 1;
+  for (const Group &g : groups)
+    maxWork = std::max<int64_t>(maxWork, g.work.size());
   int threads = a.threads > 0 ? a.threads
                               : std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<int>(
-      std::min<int64_t>(threads, std::max<int64_t>(1, work.size())));
-  std::atomic<size_t> next{0};
+  threads = static_cast<int>(std::min<int64_t>(threads, maxWork));
+  std::barrier sync(threads);
+  std::vector<std::atomic<size_t>> nextPack(groups.size()),
+      nextItem(groups.size());
   auto worker = [&] {
     Scratch sc;
-    sc.resize(t.tileQ, t.tileK, a.q.shape[3], a.v.shape[3]);
-    for (size_t i; (i = next.fetch_add(1)) < work.size();)
-      runItem(a, work[i], sc);
+    sc.resize(t.tileQ, t.tileK, dim, dv);
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      const Group &g = groups[gi];
+      for (size_t i; (i = nextPack[gi].fetch_add(1)) < g.tiles.size();)
+        pack(a, g.b, g.hk, g.tiles[i], packed, sc);
+      sync.arrive_and_wait();
+      for (size_t i; (i = nextItem[gi].fetch_add(1)) < g.work.size();)
+        item(a, g.work[i], packed, sc);
+      // The next group's packing reuses the buffers.
+      sync.arrive_and_wait();
+    }
   };
   if (threads == 1) {
     worker();

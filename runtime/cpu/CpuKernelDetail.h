@@ -52,15 +52,13 @@ inline void storeElem(void *base, ElemType t, int64_t i, float v) {
 /// Per-thread scratch, padded to whole micro-kernel blocks.
 struct Scratch {
   int64_t rowsPad = 0, ldk = 0, ldv = 0;
-  std::vector<float> q, kt, v, s, acc, m, l, row;
+  std::vector<float> q, s, acc, m, l, row;
   std::vector<uint8_t> mask;
   void resize(int64_t bq, int64_t bk, int64_t d, int64_t dv) {
     rowsPad = roundUp(bq, kRowBlock);
     ldk = roundUp(bk, kColBlock);
     ldv = roundUp(dv, kColBlock);
     q.assign(rowsPad * d, 0);
-    kt.assign(d * ldk, 0);
-    v.assign(ldk * ldv, 0);
     s.assign(rowsPad * ldk, 0);
     acc.assign(rowsPad * ldv, 0);
     m.assign(rowsPad, 0);
@@ -74,12 +72,24 @@ struct WorkItem {
   int64_t b, h, qTile, cost;
 };
 
+/// K^T and V of every key tile of one (batch, kv head), in fp32.
+struct PackedKV {
+  int64_t ldk = 0, ldv = 0, ktStride = 0, vStride = 0;
+  float *kt = nullptr, *v = nullptr;
+};
+
 namespace avx2 {
-void runItem(const AttentionArgs &a, const WorkItem &w, Scratch &sc);
-}
+void packTile(const AttentionArgs &a, int64_t b, int64_t hk, int64_t kTile,
+              const PackedKV &pack, Scratch &sc);
+void runItem(const AttentionArgs &a, const WorkItem &w, const PackedKV &pack,
+             Scratch &sc);
+} // namespace avx2
 namespace generic {
-void runItem(const AttentionArgs &a, const WorkItem &w, Scratch &sc);
-}
+void packTile(const AttentionArgs &a, int64_t b, int64_t hk, int64_t kTile,
+              const PackedKV &pack, Scratch &sc);
+void runItem(const AttentionArgs &a, const WorkItem &w, const PackedKV &pack,
+             Scratch &sc);
+} // namespace generic
 
 } // namespace attn::cpu::detail
 

@@ -42,6 +42,7 @@ options:
                        density and the speedup over dense causal attention
   --repeat R           timed runs (default 5)
   --threads N          CPU threads (default: all)
+  --tile BQxBK         tile sizes (default 64x64)
   --json               print the benchmark as one JSON object
   --quiet              no progress messages
   --pattern NAME       pattern to use (default: the first in the file)
@@ -173,6 +174,7 @@ int attnc::runRun(std::vector<std::string> argv) {
   args.option("--dtype");
   args.option("--repeat");
   args.option("--threads");
+  args.option("--tile");
   args.flag("--check");
   args.flag("--bench");
   args.flag("--json");
@@ -216,6 +218,11 @@ int attnc::runRun(std::vector<std::string> argv) {
 
   rt::CompileOptions copts;
   copts.pattern = args.get("--pattern").value_or("");
+  if (auto t = args.get("--tile"))
+    if (!parseTile(*t, copts.tileQ, copts.tileK))
+      return fail(cmd, fmt::format("--tile expects BQxBK with positive sizes, "
+                                   "got '{}'",
+                                   *t));
   copts.target = rt::Target::CPU;
   for (const std::string &kv : args.getAll("--set")) {
     auto eq = kv.find('=');
@@ -367,6 +374,8 @@ int attnc::runRun(std::vector<std::string> argv) {
     // The same kernel with dense causal attention, for the speedup.
     rt::CompileOptions dense;
     dense.target = rt::Target::CPU;
+    dense.tileQ = copts.tileQ;
+    dense.tileK = copts.tileK;
     rt::Program causal = rt::Program::compileString(
         "pattern causal_baseline { mask causal() }", dense, "<baseline>");
     rt::RunOptions crun = run;
