@@ -101,6 +101,22 @@ bool attnc::parseTile(const std::string &text, int64_t &q, int64_t &k) {
   return q >= 1 && k >= 1;
 }
 
+bool attnc::readTile(const Args &args, int64_t &q, int64_t &k,
+                     bool required) {
+  auto text = args.get("--tile");
+  if (!text) {
+    if (required)
+      fail(args.command, "--tile BQxBK is required");
+    return !required;
+  }
+  if (parseTile(*text, q, k))
+    return true;
+  fail(args.command, fmt::format("--tile expects BQxBK with positive sizes, "
+                                 "got '{}'",
+                                 *text));
+  return false;
+}
+
 Session::Session() {
   DialectRegistry registry;
   attn::registerAttnDialects(registry);

@@ -81,6 +81,9 @@ int runCache(std::vector<std::string> argv);
 
 /// Parses "64x64" or "64".
 bool parseTile(const std::string &text, int64_t &q, int64_t &k);
+/// Reads --tile into q and k (left unchanged when absent and not
+/// `required`); prints the error and returns false on a bad value.
+bool readTile(const Args &args, int64_t &q, int64_t &k, bool required);
 
 } // namespace attnc
 

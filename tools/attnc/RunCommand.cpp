@@ -218,11 +218,8 @@ int attnc::runRun(std::vector<std::string> argv) {
 
   rt::CompileOptions copts;
   copts.pattern = args.get("--pattern").value_or("");
-  if (auto t = args.get("--tile"))
-    if (!parseTile(*t, copts.tileQ, copts.tileK))
-      return fail(cmd, fmt::format("--tile expects BQxBK with positive sizes, "
-                                   "got '{}'",
-                                   *t));
+  if (!readTile(args, copts.tileQ, copts.tileK, /*required=*/false))
+    return 1;
   copts.target = rt::Target::CPU;
   for (const std::string &kv : args.getAll("--set")) {
     auto eq = kv.find('=');

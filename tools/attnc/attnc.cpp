@@ -130,10 +130,8 @@ options:
   if (!emit)
     return fail(args.command, "--emit=ast|attn|attn-scheduled is required");
   int64_t tq = 64, tk = 64;
-  if (auto t = args.get("--tile"); t && !parseTile(*t, tq, tk))
-    return fail(args.command, fmt::format("--tile expects BQxBK with positive "
-                                          "sizes, got '{}'",
-                                          *t));
+  if (!readTile(args, tq, tk, /*required=*/false))
+    return 1;
   Session s;
   if (!s.load(args.command, file))
     return 1;
@@ -281,14 +279,9 @@ options:
   std::string file;
   if (!setup(args, help.c_str(), exit, file))
     return exit;
-  auto tile = args.get("--tile");
-  if (!tile)
-    return fail(args.command, "--tile BQxBK is required");
-  int64_t tq, tk;
-  if (!parseTile(*tile, tq, tk))
-    return fail(args.command, fmt::format("--tile expects BQxBK with "
-                                          "positive sizes, got '{}'",
-                                          *tile));
+  int64_t tq = 0, tk = 0;
+  if (!readTile(args, tq, tk, /*required=*/true))
+    return 1;
   Session s;
   if (!s.load(args.command, file) ||
       !s.compile(args, ma::Stage::AttnScheduled, tq, tk))
@@ -375,10 +368,8 @@ options:
   if (!setup(args, help.c_str(), exit, file))
     return exit;
   int64_t tq = 64, tk = 64;
-  if (auto t = args.get("--tile"); t && !parseTile(*t, tq, tk))
-    return fail(args.command, fmt::format("--tile expects BQxBK with "
-                                          "positive sizes, got '{}'",
-                                          *t));
+  if (!readTile(args, tq, tk, /*required=*/false))
+    return 1;
   Session s;
   if (!s.load(args.command, file) ||
       !s.compile(args, ma::Stage::AttnScheduled, tq, tk))
