@@ -127,49 +127,34 @@ OpFoldResult DifferenceOp::fold(FoldAdaptor) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// a | b -> b when a is a subset of b (absorption); x | !x -> full.
-struct UnionSubsumption : OpRewritePattern<UnionOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(UnionOp op,
+/// Absorption for a binary set operation: when one operand is a subset of
+/// the other, union keeps the larger (`KeepSuperset`), intersection the
+/// smaller; x op !x is the constant `Whole` (full for union, empty for
+/// intersection).
+template <typename OpT, typename Whole, bool KeepSuperset>
+struct Subsumption : OpRewritePattern<OpT> {
+  using OpRewritePattern<OpT>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpT op,
                                 PatternRewriter &rewriter) const override {
     Value a = op.getLhs(), b = op.getRhs();
     if (isComplementOf(a, b) || isComplementOf(b, a)) {
-      rewriter.replaceOp(op, makeMask<FullOp>(rewriter, op));
+      rewriter.replaceOp(op, makeMask<Whole>(rewriter, op));
       return success();
     }
     if (isSubset(a, b)) {
-      rewriter.replaceOp(op, b);
+      rewriter.replaceOp(op, KeepSuperset ? b : a);
       return success();
     }
     if (isSubset(b, a)) {
-      rewriter.replaceOp(op, a);
+      rewriter.replaceOp(op, KeepSuperset ? a : b);
       return success();
     }
     return failure();
   }
 };
-
-/// a & b -> a when a is a subset of b; x & !x -> empty.
-struct IntersectSubsumption : OpRewritePattern<IntersectOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(IntersectOp op,
-                                PatternRewriter &rewriter) const override {
-    Value a = op.getLhs(), b = op.getRhs();
-    if (isComplementOf(a, b) || isComplementOf(b, a)) {
-      rewriter.replaceOp(op, makeMask<EmptyOp>(rewriter, op));
-      return success();
-    }
-    if (isSubset(a, b)) {
-      rewriter.replaceOp(op, a);
-      return success();
-    }
-    if (isSubset(b, a)) {
-      rewriter.replaceOp(op, b);
-      return success();
-    }
-    return failure();
-  }
-};
+using UnionSubsumption = Subsumption<UnionOp, FullOp, /*KeepSuperset=*/true>;
+using IntersectSubsumption =
+    Subsumption<IntersectOp, EmptyOp, /*KeepSuperset=*/false>;
 
 /// !full -> empty, !empty -> full.
 struct ComplementConstant : OpRewritePattern<ComplementOp> {
