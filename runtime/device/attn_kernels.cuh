@@ -43,8 +43,12 @@ typedef unsigned int u32;
 constexpr int kTileN = 64; // keys per tile
 
 // ---------------------------------------------------------------------------
-// PTX helpers
+// PTX helpers. Under ATTN_EMULATE (test/unit/KernelEmulatorTest.cpp) the
+// includer provides these functions instead, as a warp-level emulation on
+// the host, so the kernels' data movement is tested without a GPU.
 // ---------------------------------------------------------------------------
+#ifndef ATTN_EMULATE
+#define ATTN_DYNAMIC_SMEM(name) extern __shared__ __align__(128) unsigned char name[]
 
 __device__ __forceinline__ u32 smemAddr(const void *p) {
   return static_cast<u32>(__cvta_generic_to_shared(p));
@@ -76,44 +80,41 @@ __device__ __forceinline__ void ldmatrixX4Trans(u32 addr, u32 &r0, u32 &r1,
       : "r"(addr));
 }
 
-/// The 16-bit element type: bf16 (IsBF16) or fp16.
-template <bool IsBF16> struct Half16;
+/// d += a * b, m16n8k16, bf16 (IsBF16) or fp16 inputs, fp32 accumulators.
+template <bool IsBF16>
+__device__ __forceinline__ void mma16816(float *d, const u32 *a, const u32 *b);
+template <>
+__device__ __forceinline__ void mma16816<true>(float *d, const u32 *a,
+                                               const u32 *b) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]),
+                 "r"(b[1]));
+}
+template <>
+__device__ __forceinline__ void mma16816<false>(float *d, const u32 *a,
+                                                const u32 *b) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]),
+                 "r"(b[1]));
+}
 
-template <> struct Half16<true> {
-  /// d += a * b, m16n8k16, fp32 accumulators.
-  static __device__ __forceinline__ void mma(float *d, const u32 *a,
-                                             const u32 *b) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                 "{%0,%1,%2,%3};\n"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]),
-                   "r"(b[1]));
-  }
-  /// Two floats to a packed pair; lo goes to the low half.
-  static __device__ __forceinline__ u32 pack(float lo, float hi) {
-    u32 r;
-    asm("cvt.rn.bf16x2.f32 %0, %1, %2;\n" : "=r"(r) : "f"(hi), "f"(lo));
-    return r;
-  }
-};
-
-template <> struct Half16<false> {
-  static __device__ __forceinline__ void mma(float *d, const u32 *a,
-                                             const u32 *b) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                 "{%0,%1,%2,%3};\n"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]),
-                   "r"(b[1]));
-  }
-  static __device__ __forceinline__ u32 pack(float lo, float hi) {
-    u32 r;
-    asm("cvt.rn.f16x2.f32 %0, %1, %2;\n" : "=r"(r) : "f"(hi), "f"(lo));
-    return r;
-  }
-};
+/// Two floats to a packed 16-bit pair (round to nearest even); lo goes to
+/// the low half.
+template <bool IsBF16> __device__ __forceinline__ u32 packPair(float lo, float hi);
+template <> __device__ __forceinline__ u32 packPair<true>(float lo, float hi) {
+  u32 r;
+  asm("cvt.rn.bf16x2.f32 %0, %1, %2;\n" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+}
+template <> __device__ __forceinline__ u32 packPair<false>(float lo, float hi) {
+  u32 r;
+  asm("cvt.rn.f16x2.f32 %0, %1, %2;\n" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+}
 
 __device__ __forceinline__ float fastExp2(float x) {
   float y;
@@ -121,7 +122,20 @@ __device__ __forceinline__ float fastExp2(float x) {
   return y;
 }
 
+#endif // ATTN_EMULATE
+
 __device__ __forceinline__ float negInf() { return __int_as_float(0xff800000); }
+
+/// The 16-bit element type: bf16 (IsBF16) or fp16.
+template <bool IsBF16> struct Half16 {
+  static __device__ __forceinline__ void mma(float *d, const u32 *a,
+                                             const u32 *b) {
+    mma16816<IsBF16>(d, a, b);
+  }
+  static __device__ __forceinline__ u32 pack(float lo, float hi) {
+    return packPair<IsBF16>(lo, hi);
+  }
+};
 
 // ---------------------------------------------------------------------------
 // Shared-memory tiles: rows of D 16-bit elements, 16-byte chunks swizzled by
@@ -241,7 +255,7 @@ __device__ void flashForward(const AttnFwdParams &p) {
   constexpr int kNB = kTileN / 8; // n8 blocks of S
   constexpr int kDB = D / 8;      // n8 blocks of O
   constexpr int kKS = D / 16;     // k16 steps of Q K^T
-  extern __shared__ __align__(128) unsigned char smemRaw[];
+  ATTN_DYNAMIC_SMEM(smemRaw);
   u16 *sQ = reinterpret_cast<u16 *>(smemRaw);
   u16 *sK = sQ + S::kTileM * D;       // two stages
   u16 *sV = sK + 2 * kTileN * D;      // two stages
