@@ -236,9 +236,12 @@ __device__ void blockMapFill(const AttnBlockMapParams &p) {
 // Forward kernel
 // ---------------------------------------------------------------------------
 
-template <int D, int kWarps> struct FwdShape {
+/// kWarps warps, each owning kM blocks of 16 query rows: the query tile is
+/// 16 * kM * kWarps rows. kM = 2 halves the shared-memory reads per mma (each
+/// K/V fragment feeds two row blocks) at the cost of twice the accumulators.
+template <int D, int kWarps, int kM = 1> struct FwdShape {
   static constexpr int kThreads = 32 * kWarps;
-  static constexpr int kTileM = 16 * kWarps;
+  static constexpr int kTileM = 16 * kM * kWarps;
   /// Q, then two stages of K and V, in 16-bit elements.
   static constexpr int kSmemElems = kTileM * D + 4 * kTileN * D;
   static constexpr int kSmemBytes = kSmemElems * 2;
@@ -248,9 +251,10 @@ template <int D, int kWarps> struct FwdShape {
 /// tile list. Split: write the normalized partial output and the base-2
 /// log-sum-exp to p.partialO / p.partialLse (split index blockIdx.z) instead
 /// of the output.
-template <class Pattern, bool IsBF16, int D, int kWarps, bool Split>
+template <class Pattern, bool IsBF16, int D, int kWarps, bool Split,
+          int kM = 1>
 __device__ void flashForward(const AttnFwdParams &p) {
-  typedef FwdShape<D, kWarps> S;
+  typedef FwdShape<D, kWarps, kM> S;
   typedef Half16<IsBF16> H;
   constexpr int kNB = kTileN / 8; // n8 blocks of S
   constexpr int kDB = D / 8;      // n8 blocks of O
@@ -298,17 +302,28 @@ __device__ void flashForward(const AttnFwdParams &p) {
     loadKV(listBegin, 0);
   cpAsyncCommit();
 
-  float o[kDB][4];
+  float o[kM][kDB][4];
+  float mRow[kM][2], lRow[kM][2];
 #pragma unroll
-  for (int i = 0; i < kDB; ++i)
-    o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
-  float mRow[2] = {negInf(), negInf()}, lRow[2] = {0.f, 0.f};
-  // Q fragments stay in registers for D <= 64; larger heads reload them from
-  // shared memory per k step (registers go to the O accumulators instead).
-  constexpr bool kQInRegs = D <= 64;
-  u32 qf[kQInRegs ? kKS : 1][4];
-  const int wRow0 = warp * 16; // this warp's first row in the tile
-  const attn_i64 qRow[2] = {q0 + wRow0 + g, q0 + wRow0 + g + 8};
+  for (int m = 0; m < kM; ++m) {
+#pragma unroll
+    for (int i = 0; i < kDB; ++i)
+      o[m][i][0] = o[m][i][1] = o[m][i][2] = o[m][i][3] = 0.f;
+    mRow[m][0] = mRow[m][1] = negInf();
+    lRow[m][0] = lRow[m][1] = 0.f;
+  }
+  // Q fragments stay in registers when they fit beside the accumulators;
+  // otherwise they are reloaded from shared memory per k step.
+  constexpr bool kQInRegs = D * kM <= 64;
+  u32 qf[kM][kQInRegs ? kKS : 1][4];
+  const int wRow0 = warp * 16 * kM; // this warp's first row in the tile
+  // Row of accumulator element (m, e) relative to q0: wRow0 + 16m + g + 8(e/2).
+  auto qRow = [&](int m, int r) { return q0 + wRow0 + 16 * m + g + 8 * r; };
+  auto loadQ = [&](int m, int kk, u32 *dst) {
+    ldmatrixX4(smemAddr(sQ + swz<D>(wRow0 + 16 * m + (lane & 15),
+                                    kk * 2 + (lane >> 4))),
+               dst[0], dst[1], dst[2], dst[3]);
+  };
 
   for (int it = listBegin; it < listEnd; ++it) {
     const int stage = (it - listBegin) & 1;
@@ -322,10 +337,10 @@ __device__ void flashForward(const AttnFwdParams &p) {
     __syncthreads();
     if (kQInRegs && it == listBegin) {
 #pragma unroll
-      for (int kk = 0; kk < kKS; ++kk)
-        ldmatrixX4(smemAddr(sQ + swz<D>(wRow0 + (lane & 15),
-                                        kk * 2 + (lane >> 4))),
-                   qf[kk][0], qf[kk][1], qf[kk][2], qf[kk][3]);
+      for (int m = 0; m < kM; ++m)
+#pragma unroll
+        for (int kk = 0; kk < kKS; ++kk)
+          loadQ(m, kk, qf[m][kk]);
     }
     const u16 *tK = sK + stage * kTileN * D;
     const u16 *tV = sV + stage * kTileN * D;
@@ -333,25 +348,31 @@ __device__ void flashForward(const AttnFwdParams &p) {
     const attn_i64 k0 = (attn_i64)(entry & ~ATTN_PARTIAL_BIT) * kTileN;
 
     // S = Q K^T
-    float s[kNB][4];
+    float s[kM][kNB][4];
 #pragma unroll
-    for (int j = 0; j < kNB; ++j)
-      s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
+    for (int m = 0; m < kM; ++m)
+#pragma unroll
+      for (int j = 0; j < kNB; ++j)
+        s[m][j][0] = s[m][j][1] = s[m][j][2] = s[m][j][3] = 0.f;
 #pragma unroll
     for (int kk = 0; kk < kKS; ++kk) {
-      u32 *qa = qf[kQInRegs ? kk : 0];
-      if (!kQInRegs)
-        ldmatrixX4(smemAddr(sQ + swz<D>(wRow0 + (lane & 15),
-                                        kk * 2 + (lane >> 4))),
-                   qa[0], qa[1], qa[2], qa[3]);
+      if (!kQInRegs) {
+#pragma unroll
+        for (int m = 0; m < kM; ++m)
+          loadQ(m, kk, qf[m][0]);
+      }
 #pragma unroll
       for (int j = 0; j < kNB; j += 2) {
         u32 bk[4];
         int keyRow = j * 8 + (lane & 7) + ((lane >> 4) << 3);
         ldmatrixX4(smemAddr(tK + swz<D>(keyRow, kk * 2 + ((lane >> 3) & 1))),
                    bk[0], bk[1], bk[2], bk[3]);
-        H::mma(s[j], qa, bk);
-        H::mma(s[j + 1], qa, bk + 2);
+#pragma unroll
+        for (int m = 0; m < kM; ++m) {
+          const u32 *qa = qf[m][kQInRegs ? kk : 0];
+          H::mma(s[m][j], qa, bk);
+          H::mma(s[m][j + 1], qa, bk + 2);
+        }
       }
     }
 
@@ -359,64 +380,76 @@ __device__ void flashForward(const AttnFwdParams &p) {
     const bool partial = (entry & ATTN_PARTIAL_BIT) != 0;
     const bool ragged = k0 + kTileN > p.nk;
 #pragma unroll
-    for (int j = 0; j < kNB; ++j)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        s[j][e] *= p.scaleLog2;
-        if (partial || ragged) {
-          attn_i64 key = k0 + j * 8 + 2 * t + (e & 1);
-          attn_i64 q = qRow[e >> 1];
-          bool ok = key < p.nk;
-          if (ok && partial && q < p.nq)
-            ok = Pattern::mask(b, h, q, key, p.nq, p.nk, p.params);
-          if (!ok)
-            s[j][e] = negInf();
-        }
-      }
-    float alpha[2];
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      float mx = mRow[r];
+    for (int m = 0; m < kM; ++m)
 #pragma unroll
       for (int j = 0; j < kNB; ++j)
-        mx = fmaxf(mx, fmaxf(s[j][2 * r], s[j][2 * r + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-      float base = mx == negInf() ? 0.f : mx;
-      alpha[r] = fastExp2(mRow[r] - base);
-      mRow[r] = mx;
-      float sum = 0.f;
 #pragma unroll
-      for (int j = 0; j < kNB; ++j) {
-        s[j][2 * r] = fastExp2(s[j][2 * r] - base);
-        s[j][2 * r + 1] = fastExp2(s[j][2 * r + 1] - base);
-        sum += s[j][2 * r] + s[j][2 * r + 1];
+        for (int e = 0; e < 4; ++e) {
+          s[m][j][e] *= p.scaleLog2;
+          if (partial || ragged) {
+            attn_i64 key = k0 + j * 8 + 2 * t + (e & 1);
+            attn_i64 q = qRow(m, e >> 1);
+            bool ok = key < p.nk;
+            if (ok && partial && q < p.nq)
+              ok = Pattern::mask(b, h, q, key, p.nq, p.nk, p.params);
+            if (!ok)
+              s[m][j][e] = negInf();
+          }
+        }
+#pragma unroll
+    for (int m = 0; m < kM; ++m) {
+      float alpha[2];
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        float mx = mRow[m][r];
+#pragma unroll
+        for (int j = 0; j < kNB; ++j)
+          mx = fmaxf(mx, fmaxf(s[m][j][2 * r], s[m][j][2 * r + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        float base = mx == negInf() ? 0.f : mx;
+        alpha[r] = fastExp2(mRow[m][r] - base);
+        mRow[m][r] = mx;
+        float sum = 0.f;
+#pragma unroll
+        for (int j = 0; j < kNB; ++j) {
+          s[m][j][2 * r] = fastExp2(s[m][j][2 * r] - base);
+          s[m][j][2 * r + 1] = fastExp2(s[m][j][2 * r + 1] - base);
+          sum += s[m][j][2 * r] + s[m][j][2 * r + 1];
+        }
+        lRow[m][r] = lRow[m][r] * alpha[r] + sum;
       }
-      lRow[r] = lRow[r] * alpha[r] + sum;
-    }
 #pragma unroll
-    for (int i = 0; i < kDB; ++i) {
-      o[i][0] *= alpha[0];
-      o[i][1] *= alpha[0];
-      o[i][2] *= alpha[1];
-      o[i][3] *= alpha[1];
+      for (int i = 0; i < kDB; ++i) {
+        o[m][i][0] *= alpha[0];
+        o[m][i][1] *= alpha[0];
+        o[m][i][2] *= alpha[1];
+        o[m][i][3] *= alpha[1];
+      }
     }
 
     // O += P V
 #pragma unroll
     for (int ks = 0; ks < kTileN / 16; ++ks) {
-      u32 a[4] = {H::pack(s[2 * ks][0], s[2 * ks][1]),
-                  H::pack(s[2 * ks][2], s[2 * ks][3]),
-                  H::pack(s[2 * ks + 1][0], s[2 * ks + 1][1]),
-                  H::pack(s[2 * ks + 1][2], s[2 * ks + 1][3])};
+      u32 a[kM][4];
+#pragma unroll
+      for (int m = 0; m < kM; ++m) {
+        a[m][0] = H::pack(s[m][2 * ks][0], s[m][2 * ks][1]);
+        a[m][1] = H::pack(s[m][2 * ks][2], s[m][2 * ks][3]);
+        a[m][2] = H::pack(s[m][2 * ks + 1][0], s[m][2 * ks + 1][1]);
+        a[m][3] = H::pack(s[m][2 * ks + 1][2], s[m][2 * ks + 1][3]);
+      }
 #pragma unroll
       for (int n = 0; n < kDB; n += 2) {
         u32 bv[4];
         int keyRow = ks * 16 + (lane & 7) + (((lane >> 3) & 1) << 3);
         ldmatrixX4Trans(smemAddr(tV + swz<D>(keyRow, n + (lane >> 4))), bv[0],
                         bv[1], bv[2], bv[3]);
-        H::mma(o[n], a, bv);
-        H::mma(o[n + 1], a, bv + 2);
+#pragma unroll
+        for (int m = 0; m < kM; ++m) {
+          H::mma(o[m][n], a[m], bv);
+          H::mma(o[m][n + 1], a[m], bv + 2);
+        }
       }
     }
     __syncthreads(); // the next iteration overwrites this stage
@@ -425,35 +458,39 @@ __device__ void flashForward(const AttnFwdParams &p) {
   __syncthreads(); // every copy into sQ landed before rows are reused
 
   // Row sums across the four lanes of a row; normalize.
-  float inv[2];
+  float inv[kM][2];
 #pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    float l = lRow[r];
-    l += __shfl_xor_sync(0xffffffffu, l, 1);
-    l += __shfl_xor_sync(0xffffffffu, l, 2);
-    lRow[r] = l;
-    inv[r] = l > 0.f ? 1.f / l : 0.f;
-  }
+  for (int m = 0; m < kM; ++m)
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      float l = lRow[m][r];
+      l += __shfl_xor_sync(0xffffffffu, l, 1);
+      l += __shfl_xor_sync(0xffffffffu, l, 2);
+      lRow[m][r] = l;
+      inv[m][r] = l > 0.f ? 1.f / l : 0.f;
+    }
 
   if (Split) {
     // Partial results in fp32, straight from the registers.
     const attn_i64 rowBase =
         (((attn_i64)blockIdx.z * p.batch + b) * p.heads + h) * p.nq;
 #pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      attn_i64 q = qRow[r];
-      if (q >= p.nq)
-        continue;
-      float *dst = p.partialO + (rowBase + q) * D;
+    for (int m = 0; m < kM; ++m)
 #pragma unroll
-      for (int n = 0; n < kDB; ++n) {
-        dst[n * 8 + 2 * t] = o[n][2 * r] * inv[r];
-        dst[n * 8 + 2 * t + 1] = o[n][2 * r + 1] * inv[r];
+      for (int r = 0; r < 2; ++r) {
+        attn_i64 q = qRow(m, r);
+        if (q >= p.nq)
+          continue;
+        float *dst = p.partialO + (rowBase + q) * D;
+#pragma unroll
+        for (int n = 0; n < kDB; ++n) {
+          dst[n * 8 + 2 * t] = o[m][n][2 * r] * inv[m][r];
+          dst[n * 8 + 2 * t + 1] = o[m][n][2 * r + 1] * inv[m][r];
+        }
+        if (t == 0)
+          p.partialLse[rowBase + q] =
+              lRow[m][r] > 0.f ? mRow[m][r] + __log2f(lRow[m][r]) : negInf();
       }
-      if (t == 0)
-        p.partialLse[rowBase + q] =
-            lRow[r] > 0.f ? mRow[r] + __log2f(lRow[r]) : negInf();
-    }
     return;
   }
 
@@ -461,17 +498,19 @@ __device__ void flashForward(const AttnFwdParams &p) {
   __syncwarp();
   u16 *sO = sQ;
 #pragma unroll
-  for (int n = 0; n < kDB; ++n) {
+  for (int m = 0; m < kM; ++m)
 #pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      int rr = wRow0 + g + 8 * r;
-      u32 packed = H::pack(o[n][2 * r] * inv[r], o[n][2 * r + 1] * inv[r]);
-      *reinterpret_cast<u32 *>(sO + swz<D>(rr, n) + 2 * t) = packed;
-    }
-  }
+    for (int n = 0; n < kDB; ++n)
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        int rr = wRow0 + 16 * m + g + 8 * r;
+        u32 packed = H::pack(o[m][n][2 * r] * inv[m][r],
+                             o[m][n][2 * r + 1] * inv[m][r]);
+        *reinterpret_cast<u32 *>(sO + swz<D>(rr, n) + 2 * t) = packed;
+      }
   __syncwarp();
   u16 *oBase = static_cast<u16 *>(p.o) + b * p.oStride[0] + h * p.oStride[1];
-  for (int i = lane; i < 16 * (D / 8); i += 32) {
+  for (int i = lane; i < 16 * kM * (D / 8); i += 32) {
     int rr = wRow0 + i / (D / 8), c = i % (D / 8);
     attn_i64 q = q0 + rr;
     if (q < p.nq)
@@ -540,13 +579,16 @@ __device__ void combineSplits(const AttnFwdParams &p) {
 #define ATTN_IS_BF16_bf16 true
 #define ATTN_IS_BF16_f16 false
 #define ATTN_DEFINE_FWD_KERNELS(PATTERN, DT, D, WARPS)                         \
+  ATTN_DEFINE_FWD_KERNELS_M(PATTERN, DT, D, WARPS, 1)
+/// The same with M row blocks of 16 per warp (query tile 16 * M * WARPS).
+#define ATTN_DEFINE_FWD_KERNELS_M(PATTERN, DT, D, WARPS, M)                    \
   extern "C" __global__ void __launch_bounds__(32 * WARPS)                     \
       attn_fwd_##DT##_d##D(const AttnFwdParams p) {                            \
-    attn_dev::flashForward<PATTERN, ATTN_IS_BF16_##DT, D, WARPS, false>(p);    \
+    attn_dev::flashForward<PATTERN, ATTN_IS_BF16_##DT, D, WARPS, false, M>(p); \
   }                                                                            \
   extern "C" __global__ void __launch_bounds__(32 * WARPS)                     \
       attn_fwd_split_##DT##_d##D(const AttnFwdParams p) {                      \
-    attn_dev::flashForward<PATTERN, ATTN_IS_BF16_##DT, D, WARPS, true>(p);     \
+    attn_dev::flashForward<PATTERN, ATTN_IS_BF16_##DT, D, WARPS, true, M>(p);  \
   }                                                                            \
   extern "C" __global__ void __launch_bounds__(128)                          \
       attn_combine_##DT##_d##D(const AttnFwdParams p) {                        \

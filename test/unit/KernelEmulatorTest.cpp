@@ -80,9 +80,9 @@ template <class P> struct Kernels {
   static void fill(const AttnBlockMapParams &p) {
     attn_dev::blockMapFill<P>(p);
   }
-  template <bool BF16, int D, bool Split>
+  template <bool BF16, int D, bool Split, int M>
   static void fwd(const AttnFwdParams &p) {
-    attn_dev::flashForward<P, BF16, D, 4, Split>(p);
+    attn_dev::flashForward<P, BF16, D, 4, Split, M>(p);
   }
 };
 
@@ -94,12 +94,13 @@ struct Case {
   std::vector<attn_i64> params;
 };
 
-template <class P, bool BF16, int D> void runCase(const Case &c) {
+template <class P, bool BF16, int D, int M = 1> void runCase(const Case &c) {
   SCOPED_TRACE(::testing::Message()
                << (BF16 ? "bf16" : "f16") << " D" << D << " nq " << c.nq
                << " nk " << c.nk << " heads " << c.heads << "/" << c.kvHeads
-               << " splits " << c.splits);
-  constexpr int kTileM = 64, kTileN = 64;
+               << " splits " << c.splits << " row blocks per warp " << M);
+  typedef attn_dev::FwdShape<D, 4, M> Shape;
+  constexpr int kTileM = Shape::kTileM, kTileN = 64;
   const int numQT = static_cast<int>((c.nq + kTileM - 1) / kTileM);
   const int numKT = static_cast<int>((c.nk + kTileN - 1) / kTileN);
   const int mapHeads = c.headDependent ? c.heads : 1;
@@ -175,19 +176,19 @@ template <class P, bool BF16, int D> void runCase(const Case &c) {
   fp.workOrder = work.data(), fp.numWork = static_cast<int>(work.size());
   fp.numParams = bm.numParams;
   std::copy(c.params.begin(), c.params.end(), fp.params);
-  const size_t smem = attn_dev::FwdShape<D, 4>::kSmemBytes;
+  const size_t smem = Shape::kSmemBytes;
   Dim3 grid{static_cast<unsigned>(work.size()), static_cast<unsigned>(c.batch),
             1};
   if (c.splits == 1) {
     attn_emu::launch(grid, 128, smem,
-                     [&] { Kernels<P>::template fwd<BF16, D, false>(fp); });
+                     [&] { Kernels<P>::template fwd<BF16, D, false, M>(fp); });
   } else {
     size_t rows = static_cast<size_t>(c.batch) * c.heads * c.nq;
     std::vector<float> po(c.splits * rows * D, NAN), lse(c.splits * rows, NAN);
     fp.numSplits = c.splits, fp.partialO = po.data(), fp.partialLse = lse.data();
     grid.z = c.splits;
     attn_emu::launch(grid, 128, smem,
-                     [&] { Kernels<P>::template fwd<BF16, D, true>(fp); });
+                     [&] { Kernels<P>::template fwd<BF16, D, true, M>(fp); });
     Dim3 cg{static_cast<unsigned>((rows + 3) / 4), 1, 1};
     attn_emu::launch(cg, 128, 0,
                      [&] { attn_dev::combineSplits<BF16, D>(fp); });
@@ -267,6 +268,18 @@ TEST(KernelEmulator, SplitKeyDecoding) {
   runCase<Causal, true, 128>(c);
   c.nq = 3, c.splits = 4; // more splits than some rows have tiles
   runCase<Sliding50, false, 64>(c);
+}
+
+TEST(KernelEmulator, TwoRowBlocksPerWarp) {
+  Case c;
+  c.heads = 2, c.kvHeads = 1, c.nq = 150, c.nk = 170;
+  runCase<Sliding50, true, 64, 2>(c);
+  c.heads = 2, c.kvHeads = 2, c.nq = c.nk = 140, c.headDependent = true;
+  c.params = {4};
+  runCase<Holes, false, 128, 2>(c);
+  c.heads = 1, c.kvHeads = 1, c.nq = 2, c.nk = 300, c.splits = 2;
+  c.headDependent = false, c.params = {};
+  runCase<Causal, true, 64, 2>(c);
 }
 
 } // namespace
