@@ -80,9 +80,9 @@ template <class P> struct Kernels {
   static void fill(const AttnBlockMapParams &p) {
     attn_dev::blockMapFill<P>(p);
   }
-  template <bool BF16, int D, bool Split, int M>
+  template <bool BF16, int D, bool Split, int M, int W>
   static void fwd(const AttnFwdParams &p) {
-    attn_dev::flashForward<P, BF16, D, 4, Split, M>(p);
+    attn_dev::flashForward<P, BF16, D, W, Split, M>(p);
   }
 };
 
@@ -94,12 +94,14 @@ struct Case {
   std::vector<attn_i64> params;
 };
 
-template <class P, bool BF16, int D, int M = 1> void runCase(const Case &c) {
+template <class P, bool BF16, int D, int M = 1, int W = 4>
+void runCase(const Case &c) {
   SCOPED_TRACE(::testing::Message()
                << (BF16 ? "bf16" : "f16") << " D" << D << " nq " << c.nq
                << " nk " << c.nk << " heads " << c.heads << "/" << c.kvHeads
-               << " splits " << c.splits << " row blocks per warp " << M);
-  typedef attn_dev::FwdShape<D, 4, M> Shape;
+               << " splits " << c.splits << " warps " << W
+               << " row blocks per warp " << M);
+  typedef attn_dev::FwdShape<D, W, M> Shape;
   constexpr int kTileM = Shape::kTileM, kTileN = 64;
   const int numQT = static_cast<int>((c.nq + kTileM - 1) / kTileM);
   const int numKT = static_cast<int>((c.nk + kTileN - 1) / kTileN);
@@ -180,15 +182,17 @@ template <class P, bool BF16, int D, int M = 1> void runCase(const Case &c) {
   Dim3 grid{static_cast<unsigned>(work.size()), static_cast<unsigned>(c.batch),
             1};
   if (c.splits == 1) {
-    attn_emu::launch(grid, 128, smem,
-                     [&] { Kernels<P>::template fwd<BF16, D, false, M>(fp); });
+    attn_emu::launch(grid, Shape::kThreads, smem, [&] {
+      Kernels<P>::template fwd<BF16, D, false, M, W>(fp);
+    });
   } else {
     size_t rows = static_cast<size_t>(c.batch) * c.heads * c.nq;
     std::vector<float> po(c.splits * rows * D, NAN), lse(c.splits * rows, NAN);
     fp.numSplits = c.splits, fp.partialO = po.data(), fp.partialLse = lse.data();
     grid.z = c.splits;
-    attn_emu::launch(grid, 128, smem,
-                     [&] { Kernels<P>::template fwd<BF16, D, true, M>(fp); });
+    attn_emu::launch(grid, Shape::kThreads, smem, [&] {
+      Kernels<P>::template fwd<BF16, D, true, M, W>(fp);
+    });
     Dim3 cg{static_cast<unsigned>((rows + 3) / 4), 1, 1};
     attn_emu::launch(cg, 128, 0,
                      [&] { attn_dev::combineSplits<BF16, D>(fp); });
@@ -280,6 +284,12 @@ TEST(KernelEmulator, TwoRowBlocksPerWarp) {
   c.heads = 1, c.kvHeads = 1, c.nq = 2, c.nk = 300, c.splits = 2;
   c.headDependent = false, c.params = {};
   runCase<Causal, true, 64, 2>(c);
+}
+
+TEST(KernelEmulator, EightWarps) {
+  Case c;
+  c.heads = 1, c.kvHeads = 1, c.nq = 140, c.nk = 150;
+  runCase<Sliding50, true, 128, 1, 8>(c);
 }
 
 } // namespace
