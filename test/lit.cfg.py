@@ -29,6 +29,11 @@ config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%examples", os.path.join(config.attnc_src_root, "examples")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
+# NVRTC tests need no GPU, only an attnc built with the CUDA toolkit.
+if getattr(config, "attnc_have_nvrtc", False):
+    config.available_features.add("nvrtc")
+config.substitutions.append(("%device_include", os.path.join(config.attnc_src_root, "runtime", "device")))
+
 # GPU tests run only where a device is really usable (see bench/gpu/).
 if os.environ.get("ATTNC_HAVE_CUDA") == "1":
     config.available_features.add("cuda")

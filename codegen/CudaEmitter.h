@@ -1,0 +1,51 @@
+//===- CudaEmitter.h - scheduled attn IR to CUDA C++ source -----*- C++ -*-===//
+//
+// Prints a pattern's generated element predicate and tile classifier (flat
+// arith/math/scf/memref functions made by attn-classify-tiles) as one CUDA
+// translation unit that instantiates runtime/device/attn_kernels.cuh.
+//
+// The unit also compiles as host C++ (without __CUDACC__ it defines only the
+// pattern struct, with ATTN_DEVICE empty), so the predicate can be checked
+// on the CPU against the reference mask.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_CODEGEN_CUDAEMITTER_H
+#define ATTN_CODEGEN_CUDAEMITTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include <string>
+#include <vector>
+
+namespace mlir::attn {
+
+/// One forward-kernel instantiation: dtype "bf16" | "f16", head dim 64 | 128.
+struct CudaVariant {
+  std::string dtype = "bf16";
+  int64_t headDim = 128;
+};
+
+struct CudaEmitOptions {
+  /// Warps per CTA of the forward kernel (query tile = 16 * warps).
+  int64_t warps = 4;
+  /// The forward kernels to instantiate (none: only the block-map kernels).
+  std::vector<CudaVariant> variants = {
+      {"bf16", 64}, {"bf16", 128}, {"f16", 64}, {"f16", 128}};
+  /// Per-op `// file:line:col` comments where the location changes.
+  bool opLocations = true;
+};
+
+/// The default variants: bf16 and f16, head dims 64 and 128.
+std::vector<CudaVariant> defaultCudaVariants();
+
+/// The complete CUDA source of pattern `pattern` of a module after
+/// attn-classify-tiles. An op the printer does not know is reported as an
+/// error on that op.
+FailureOr<std::string> emitCudaSource(ModuleOp scheduled, StringRef pattern,
+                                      const CudaEmitOptions &options);
+
+/// `file:line:col` of the first file location inside `loc`, else "".
+std::string formatFileLocation(Location loc);
+
+} // namespace mlir::attn
+
+#endif // ATTN_CODEGEN_CUDAEMITTER_H
