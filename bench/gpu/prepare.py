@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Prepare the GPU check on a build machine (one with MLIR and attnc built).
+
+Writes everything bench/gpu/run.sh needs into ART (default
+bench/gpu/artifacts, gitignored), so the GPU machine needs no MLIR:
+
+  ART/cases.json            one entry per example pattern and shape
+  ART/bundles/<case>/       CUDA bundles (attnc compile --emit=cubin): f16 and
+                            bf16, head dims 64 and 128, for --target
+  ART/flex/<case>.py        FlexAttention mask_mod modules (--emit=flex)
+  ART/small/<case>/         q, k, v (.npy, float16) and expected.npy, the CPU
+                            path's output (attnc run) on the same inputs
+  ART/fmt/                  a copy of the fmt headers (the runner is built
+                            header-only on the GPU machine)
+
+The benchmark patterns (patterns.attn, bigbird_layout.attn) get bundles with
+bf16 head dim 128 and flex modules too.
+
+  python3 bench/gpu/prepare.py [--attnc build-me/bin/attnc] [--target sm_90a] [ART]
+
+Needs only the Python standard library.
+"""
+import argparse
+import glob
+import json
+import os
+import random
+import re
+import shutil
+import struct
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Lengths tried in order for the small checks: odd ones first (not multiples
+# of the tile); grid layouts accept only their H*W.
+LENGTHS = [333, 256, 196, 784, 1024, 3136, 4096]
+BENCH = [("patterns.attn", "causal_dense"), ("patterns.attn", "sliding_1024"),
+         ("patterns.attn", "power_default"), ("bigbird_layout.attn", "bigbird_layout")]
+
+
+def run(cmd, check=True):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        sys.exit(f"prepare: failed: {' '.join(cmd)}\n{r.stdout}{r.stderr}")
+    return r
+
+
+def write_npy_f16(path, shape, values):
+    header = "{'descr': '<f2', 'fortran_order': False, 'shape': (%s), }" % (
+        "".join(f"{d}, " for d in shape) if len(shape) != 1 else f"{shape[0]},")
+    pad = 64 - (10 + len(header) + 1) % 64
+    header = header + " " * pad + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(struct.pack(f"<{len(values)}e", *values))
+
+
+def random_tensor(path, shape, rng):
+    n = 1
+    for d in shape:
+        n *= d
+    write_npy_f16(path, shape, [rng.uniform(-1.0, 1.0) for _ in range(n)])
+
+
+def patterns_of(path):
+    with open(path) as f:
+        return re.findall(r"^pattern\s+([A-Za-z_][A-Za-z0-9_]*)", f.read(), re.M)
+
+
+def manifest(bundle):
+    out = {"params": [], "heads": 0}
+    with open(os.path.join(bundle, "manifest.txt")) as f:
+        for line in f:
+            w = line.split()
+            if w and w[0] == "param":
+                out["params"].append(w[1])
+            elif w and w[0] == "heads":
+                out["heads"] = int(w[1])
+    return out
+
+
+def compile_bundle(attnc, src, pattern, target, variants, out):
+    cmd = [attnc, "compile", src, "--pattern", pattern, "--emit=cubin",
+           "--target", target, "-o", out]
+    for dt, d in variants:
+        cmd += ["--dtype", dt, "--head-dim", str(d)]
+    run(cmd)
+    return manifest(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("art", nargs="?", default=os.path.join(HERE, "artifacts"))
+    ap.add_argument("--attnc", default=os.path.join(ROOT, "build-me", "bin", "attnc"))
+    ap.add_argument("--target", default="sm_90a")
+    args = ap.parse_args()
+    art, attnc = os.path.abspath(args.art), os.path.abspath(args.attnc)
+    if not os.access(attnc, os.X_OK):
+        sys.exit(f"prepare: no attnc at {attnc} (build it, or pass --attnc)")
+    shutil.rmtree(art, ignore_errors=True)
+    for d in ("bundles", "flex", "small"):
+        os.makedirs(os.path.join(art, d))
+    rng = random.Random(7)
+    cases = []
+
+    # Example patterns: small shapes checked against the CPU path.
+    for src in sorted(glob.glob(os.path.join(ROOT, "examples", "*", "*.attn"))):
+        example = os.path.basename(os.path.dirname(src))
+        for pattern in patterns_of(src):
+            name = f"{example[:2]}-{pattern}"
+            bundle = os.path.join(art, "bundles", name)
+            info = compile_bundle(attnc, src, pattern, args.target,
+                                  [("f16", 64), ("bf16", 64), ("f16", 128), ("bf16", 128)],
+                                  bundle)
+            run([attnc, "compile", src, "--pattern", pattern, "--emit=flex",
+                 "-o", os.path.join(art, "flex", name + ".py")])
+            params = {p: 3 for p in info["params"]}
+            sets = [a for p, v in params.items() for a in ("--set", f"{p}={v}")]
+            heads = info["heads"] or 2
+            kv_heads = heads // 2 if heads % 2 == 0 else heads
+            shapes = []
+            for n in LENGTHS:
+                shapes = [(n, n), (1, n)]  # prefill and decoding
+                small = os.path.join(art, "small", name)
+                os.makedirs(small, exist_ok=True)
+                ok = []
+                for nq, nk in shapes:
+                    tag = f"{nq}x{nk}"
+                    q = os.path.join(small, f"q-{tag}.npy")
+                    k = os.path.join(small, f"k-{tag}.npy")
+                    v = os.path.join(small, f"v-{tag}.npy")
+                    random_tensor(q, [1, heads, nq, 64], rng)
+                    random_tensor(k, [1, kv_heads, nk, 64], rng)
+                    random_tensor(v, [1, kv_heads, nk, 64], rng)
+                    r = run([attnc, "run", src, "--pattern", pattern, *sets, "--device", "cpu",
+                             "--quiet", "--q", q, "--k", k, "--v", v,
+                             "-o", os.path.join(small, f"expected-{tag}.npy")], check=False)
+                    if r.returncode == 0:
+                        ok.append((nq, nk))
+                    else:
+                        for f in (q, k, v):
+                            os.remove(f)
+                if ok:
+                    shapes = ok
+                    break
+                shapes = []
+            if not shapes:
+                sys.exit(f"prepare: no length in {LENGTHS} works for {src}:{pattern}")
+            cases.append({"name": name, "file": os.path.relpath(src, ROOT), "pattern": pattern,
+                          "params": params, "heads": heads, "kv_heads": kv_heads,
+                          "shapes": shapes, "kind": "example",
+                          # the SDPA check's length: grid layouts keep theirs
+                          "large": 2048 if shapes[0][0] in (333, 256) else shapes[0][0]})
+            print(f"prepared {name}: shapes {shapes}", flush=True)
+
+    # Benchmark patterns: bf16, head dim 128.
+    for file, pattern in BENCH:
+        src = os.path.join(HERE, file)
+        compile_bundle(attnc, src, pattern, args.target, [("bf16", 128), ("bf16", 64)],
+                       os.path.join(art, "bundles", pattern))
+        run([attnc, "compile", src, "--pattern", pattern, "--emit=flex",
+             "-o", os.path.join(art, "flex", pattern + ".py")])
+        cases.append({"name": pattern, "file": os.path.relpath(src, ROOT), "pattern": pattern,
+                      "params": {}, "kind": "bench"})
+        print(f"prepared benchmark {pattern}", flush=True)
+
+    fmt_dir = "/usr/include/fmt"
+    if not os.path.isdir(fmt_dir):
+        sys.exit("prepare: the fmt headers are not at /usr/include/fmt (apt-get install libfmt-dev)")
+    shutil.copytree(fmt_dir, os.path.join(art, "fmt", "fmt"))
+    with open(os.path.join(art, "cases.json"), "w") as f:
+        json.dump({"target": args.target, "cases": cases}, f, indent=1)
+    print(f"prepare: {len(cases)} cases in {art}")
+
+
+if __name__ == "__main__":
+    main()
