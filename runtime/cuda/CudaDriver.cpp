@@ -89,8 +89,9 @@ DriverStatus probeDriver(const std::string &libraryPath, DriverApi *apiOut,
   // program may load another libcuda through the CUDA runtime).
   void *lib = ::dlopen(libraryPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!lib) {
-    if (libraryPath == "libcuda.so.1") {
-      st.reason = "libcuda.so.1 not found (no NVIDIA driver)";
+    if (libraryPath.find('/') == std::string::npos) {
+      // A bare name is searched like the system's driver.
+      st.reason = libraryPath + " not found (no NVIDIA driver)";
     } else {
       const char *why = ::dlerror();
       st.reason = fmt::format("cannot load the CUDA driver: {}",

@@ -7,7 +7,11 @@
 #include "passes/Passes.h"
 #include "passes/Pipeline.h"
 #include "runtime/cpu/CpuAttention.h"
+#include "runtime/cuda/CudaDriver.h"
+#include "runtime/cuda/CudaRuntime.h"
 #include "runtime/jit/Cache.h"
+#include "runtime/jit/CudaCompile.h"
+#include "runtime/jit/Nvrtc.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Config/llvm-config.h"
@@ -38,6 +42,10 @@ struct Program::Impl {
   int64_t headDim = 0;
   bool fromCache = false;
   std::unique_ptr<ma::CpuJitModule> jit;
+  /// The CUDA kernels, when the program runs on the GPU.
+  std::unique_ptr<cuda::LoadedBundle> cuda;
+  Target target = Target::CPU;
+  std::string fallbackReason;
 
   using MapKey = std::tuple<int64_t, int64_t, int64_t, std::vector<int64_t>>;
   mutable std::mutex mapMutex;
@@ -101,6 +109,105 @@ std::string moduleText(ModuleOp m) {
 
 } // namespace
 
+/// The (dtype, head dim) kernels to build: what the options fix, else bf16
+/// and fp16 with head dims 64 and 128.
+static std::vector<std::pair<std::string, int64_t>>
+cudaVariants(const CompileOptions &options) {
+  std::vector<std::string> dtypes = {"bf16", "f16"};
+  if (options.dtype)
+    dtypes = {*options.dtype == DType::F16 ? "f16" : "bf16"};
+  std::vector<int64_t> dims = {64, 128};
+  if (options.headDim)
+    dims = {options.headDim};
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const std::string &d : dtypes)
+    for (int64_t dim : dims)
+      out.push_back({d, dim});
+  return out;
+}
+
+/// Compiles (or loads from the JIT cache) the pattern's CUDA bundle for the
+/// present GPU and loads it. `normalized` is the module at the attn stage.
+static std::unique_ptr<cuda::LoadedBundle>
+compileCuda(ModuleOp normalized, const std::string &name,
+            const CompileOptions &options) {
+  if (options.tileQ && options.tileK &&
+      (options.tileQ != 64 || options.tileK != 64) &&
+      options.target == Target::CUDA)
+    throw Error(fmt::format("the CUDA kernels use 64x64 tiles; got {}x{}",
+                            options.tileQ, options.tileK));
+  jit::CudaCompileOptions copts;
+  copts.arch = cuda::deviceInfo().arch;
+  copts.format = "cubin";
+  copts.variants = cudaVariants(options);
+  if (options.headDim && options.headDim != 64 && options.headDim != 128)
+    throw Error(fmt::format("the CUDA kernels take head dim 64 or 128, not "
+                            "{}",
+                            options.headDim));
+  OwningOpRef<ModuleOp> scheduled = normalized.clone();
+  {
+    PassManager pm(normalized.getContext());
+    ma::AttnClassifyTilesPassOptions tiles;
+    tiles.tileQ = 16 * copts.warps;
+    tiles.tileK = 64;
+    pm.addPass(ma::createAttnClassifyTilesPass(tiles));
+    if (failed(pm.run(*scheduled)))
+      throw Error("tile classification failed");
+  }
+  // The key: the scheduled IR, the GPU architecture, NVRTC, the variants.
+  std::string key = fmt::format("attnc {}\nnvrtc {}\narch {}\nwarps {}\n",
+                                ATTNC_VERSION_STRING, jit::nvrtcVersion(),
+                                copts.arch, copts.warps);
+  for (const auto &[d, dim] : copts.variants)
+    key += fmt::format("variant {} {}\n", d, dim);
+  key += moduleText(*scheduled);
+
+  jit::JitCache cache("cuda");
+  static std::mutex memoryMutex;
+  static std::map<std::string, std::vector<char>> memoryCache;
+  std::optional<std::vector<char>> payload;
+  if (options.useCache) {
+    std::lock_guard<std::mutex> lock(memoryMutex);
+    if (auto it = memoryCache.find(key); it != memoryCache.end())
+      payload = it->second;
+  }
+  if (!payload && options.useCache)
+    payload = cache.load(key);
+  std::optional<cuda::Bundle> bundle;
+  if (payload) {
+    // Manifest text, NUL, binary. The entry is checksummed by the cache and
+    // the binary again by the manifest; anything odd is compiled afresh.
+    auto nul = std::find(payload->begin(), payload->end(), '\0');
+    if (nul != payload->end()) {
+      try {
+        cuda::Bundle b = cuda::Bundle::parseManifest(
+            std::string(payload->begin(), nul), "cached CUDA bundle");
+        std::string binary(nul + 1, payload->end());
+        if (cuda::checksum(binary) == b.binary) {
+          b.binary = std::move(binary);
+          bundle = std::move(b);
+        }
+      } catch (const Error &) {
+      }
+    }
+  }
+  if (!bundle) {
+    bundle = jit::compileCudaBundle(*scheduled, name, copts);
+    std::string manifest = bundle->manifest();
+    std::vector<char> bytes(manifest.begin(), manifest.end());
+    bytes.push_back('\0');
+    bytes.insert(bytes.end(), bundle->binary.begin(), bundle->binary.end());
+    payload = std::move(bytes);
+    if (options.useCache)
+      cache.store(key, *payload);
+  }
+  if (options.useCache) {
+    std::lock_guard<std::mutex> lock(memoryMutex);
+    memoryCache[key] = *payload;
+  }
+  return std::make_unique<cuda::LoadedBundle>(std::move(*bundle));
+}
+
 static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
                              const CompileOptions &options) {
   auto impl = std::make_shared<Program::Impl>();
@@ -125,9 +232,27 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
         name = p.getSymName().str();
         break;
       }
-  if (options.target == Target::CUDA)
-    throw Error("the CUDA target is not available in this build of attnc; "
-                "use Target::CPU or Target::Auto");
+  // Where it runs, decided before compiling anything (a CUDA target on a
+  // machine without a GPU fails at once).
+  impl->target = options.target;
+  bool wantCuda = false;
+  if (options.target != Target::CPU) {
+    std::string why;
+    if (!cuda::available())
+      why = "CUDA is not available: " + cuda::unavailableReason();
+    else if (!jit::nvrtcAvailable())
+      why = "this attnc was built without the CUDA toolkit (NVRTC), so it "
+            "cannot compile CUDA kernels";
+    else if (options.dtype == DType::F32)
+      why = "the CUDA path takes bf16 or fp16, and the program was compiled "
+            "for f32";
+    if (why.empty())
+      wantCuda = true;
+    else if (options.target == Target::CUDA)
+      throw Error(why);
+    else
+      impl->fallbackReason = why;
+  }
   if (options.tileQ < 0 || options.tileK < 0 || options.headDim < 0)
     throw Error(fmt::format("tile sizes and the head dimension must not be "
                             "negative (tileQ {}, tileK {}, headDim {})",
@@ -157,6 +282,8 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
     impl->grid = std::make_pair((*layout)[0], (*layout)[1]);
   impl->headDependent = isHeadDependent(pattern);
   impl->requirements = ma::getShapeRequirements(pattern);
+  if (wantCuda)
+    impl->cuda = compileCuda(*module, name, options);
 
   // The cache key: normalized IR, options and toolchain.
   std::string key = fmt::format(
@@ -227,6 +354,12 @@ const std::vector<std::string> &Program::runtimeParams() const {
 }
 int64_t Program::heads() const { return impl->heads; }
 bool Program::fromCache() const { return impl->fromCache; }
+Device Program::device() const {
+  return impl->cuda ? Device::CUDA : Device::CPU;
+}
+const std::string &Program::fallbackReason() const {
+  return impl->fallbackReason;
+}
 
 std::vector<int64_t>
 Program::Impl::paramValues(const RunOptions &options) const {
@@ -382,8 +515,8 @@ int64_t Program::allowedPairs(int64_t h, int64_t nq, int64_t nk,
 
 static cpu::View toView(const Tensor &t, const char *name) {
   if (t.device != Device::CPU)
-    throw Error(fmt::format("{} is in CUDA memory, but this build of attnc "
-                            "runs on the CPU only",
+    throw Error(fmt::format("{} is in CUDA memory, but the program runs on "
+                            "the CPU (compile with Target::CUDA)",
                             name));
   cpu::View v;
   v.data = t.data;
@@ -399,6 +532,28 @@ static cpu::View toView(const Tensor &t, const char *name) {
 
 void Program::run(const Tensor &q, const Tensor &k, const Tensor &v,
                   Tensor &out, const RunOptions &options) const {
+  // Under Auto, f32 host tensors still run on the CPU code.
+  bool allHost = q.device == Device::CPU && k.device == Device::CPU &&
+                 v.device == Device::CPU && out.device == Device::CPU;
+  if (impl->cuda &&
+      !(impl->target == Target::Auto && q.dtype == DType::F32 && allHost)) {
+    auto dtypeName = [](DType t) {
+      return t == DType::F32 ? "f32" : t == DType::F16 ? "f16" : "bf16";
+    };
+    if (impl->dtype && q.dtype != *impl->dtype)
+      throw Error(fmt::format("program '{}' was compiled for {} inputs, got "
+                              "{}",
+                              impl->pattern, dtypeName(*impl->dtype),
+                              dtypeName(q.dtype)));
+    if (impl->headDim && q.shape[3] != impl->headDim)
+      throw Error(fmt::format("program '{}' was compiled for head_dim {}, "
+                              "got {}",
+                              impl->pattern, impl->headDim, q.shape[3]));
+    impl->checkShape(q.shape[1], q.shape[2], k.shape[2]);
+    impl->cuda->run(q, k, v, out, impl->paramValues(options), options.scale,
+                    options.stream);
+    return;
+  }
   cpu::AttentionArgs args;
   args.q = toView(q, "q");
   args.k = toView(k, "k");

@@ -83,6 +83,12 @@ TEST(CudaDriver, MissingLibrary) {
       << st.reason;
 }
 
+TEST(CudaDriver, BareNameIsSearchedLikeTheDriver) {
+  DriverStatus st = probeDriver("libcuda-absent.so.1");
+  EXPECT_FALSE(st.ok);
+  EXPECT_EQ(st.reason, "libcuda-absent.so.1 not found (no NVIDIA driver)");
+}
+
 TEST(CudaDriver, DefaultLibraryNameGivesTheDriverReason) {
   // Only meaningful on a machine without a driver (like CI).
   DriverStatus st = probeDriver("libcuda.so.1");

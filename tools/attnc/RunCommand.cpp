@@ -4,6 +4,7 @@
 #include "runtime/Half.h"
 #include "runtime/Npy.h"
 #include "runtime/cpu/CpuAttention.h"
+#include "runtime/cuda/CudaDriver.h"
 #include "runtime/jit/Cache.h"
 #include "runtime/reference/Reference.h"
 #include "tools/attnc/Driver.h"
@@ -32,7 +33,10 @@ fewer heads than q (GQA/MQA). The output has the input dtype.
 options:
   --q/--k/--v FILE     input tensors
   -o OUT.npy           output (written completely or not at all)
-  --device DEV         cpu | cuda | auto (default auto: CUDA when present)
+  --device DEV         cpu | cuda | auto (default auto: CUDA when a usable GPU
+                       is present and the inputs are f16/bf16, else the CPU).
+                       cuda fails when there is no GPU; the CUDA kernels take
+                       f16/bf16 with head dim 64 or 128 and 64x64 tiles
   --scale S            softmax scale (default 1/sqrt(head_dim))
   --check              also compute the naive reference and print the largest
                        absolute error; exit 1 above the dtype's tolerance
@@ -45,6 +49,7 @@ options:
   --tile BQxBK         tile sizes (default 64x64)
   --json               print the benchmark as one JSON object
   --quiet              no progress messages
+  --verbose            say which device runs (and why the CPU under auto)
   --pattern NAME       pattern to use (default: the first in the file)
   --set NAME=VALUE     set a parameter (run-time 'param' ones too)
 )";
@@ -179,6 +184,7 @@ int attnc::runRun(std::vector<std::string> argv) {
   args.flag("--bench");
   args.flag("--json");
   args.flag("--quiet");
+  args.flag("--verbose");
   args.flag("--help");
   const std::string cmd = args.command;
   if (!args.parse())
@@ -197,9 +203,9 @@ int attnc::runRun(std::vector<std::string> argv) {
     return fail(cmd, fmt::format("--device must be cpu, cuda or auto, got "
                                  "'{}'",
                                  device));
-  if (device == "cuda")
-    return fail(cmd, "CUDA is not available in this build of attnc (the CUDA "
-                     "backend is not built yet); use --device cpu");
+  if (device == "cuda" && !rt::cuda::available())
+    return fail(cmd, "CUDA is not available: " +
+                         rt::cuda::unavailableReason());
 
   rt::RunOptions run;
   int64_t threads = 0;
@@ -220,7 +226,9 @@ int attnc::runRun(std::vector<std::string> argv) {
   copts.pattern = args.get("--pattern").value_or("");
   if (!readTile(args, copts.tileQ, copts.tileK, /*required=*/false))
     return 1;
-  copts.target = rt::Target::CPU;
+  copts.target = device == "cuda"   ? rt::Target::CUDA
+                 : device == "auto" ? rt::Target::Auto
+                                    : rt::Target::CPU;
   for (const std::string &kv : args.getAll("--set")) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -272,6 +280,18 @@ int attnc::runRun(std::vector<std::string> argv) {
   }
   if (args.has("--dtype") && !random)
     return fail(cmd, "--dtype applies to --random inputs only");
+  // The CUDA kernels take 16-bit inputs: f32 runs on the CPU under auto.
+  std::string cpuNote;
+  if (q.dtype == rt::DType::F32) {
+    if (device == "cuda")
+      return fail(cmd, "the CUDA path takes f16 or bf16 inputs, these are "
+                       "f32 (use float16 .npy files or --dtype f16/bf16)");
+    if (device == "auto") {
+      copts.target = rt::Target::CPU;
+      if (rt::cuda::available())
+        cpuNote = "the inputs are f32 and the CUDA path takes f16 or bf16";
+    }
+  }
 
   std::optional<rt::Program> program;
   try {
@@ -281,6 +301,20 @@ int attnc::runRun(std::vector<std::string> argv) {
     if (std::string(e.what()).find("error") == std::string::npos)
       fail(cmd, e.what());
     return 1;
+  }
+
+  if (device == "auto" && (progress || args.has("--verbose"))) {
+    if (cpuNote.empty())
+      cpuNote = program->fallbackReason();
+    if (program->device() == rt::Device::CUDA)
+      fmt::print(stderr, "attnc {}: note: running on the GPU ({})\n", cmd,
+                 rt::cuda::deviceInfo().name);
+    else
+      fmt::print(stderr, "attnc {}: note: running on the CPU{}{}\n", cmd,
+                 cpuNote.empty() ? "" : ": ", cpuNote);
+  } else if (args.has("--verbose")) {
+    fmt::print(stderr, "attnc {}: note: running on the {}\n", cmd,
+               program->device() == rt::Device::CUDA ? "GPU" : "CPU");
   }
 
   HostTensor out;
@@ -366,11 +400,43 @@ int attnc::runRun(std::vector<std::string> argv) {
     double mapMs = program->blockMap(h, nq, nk, run).buildSeconds * 1e3;
     int64_t allowed = program->allowedPairs(h, nq, nk, run) * b;
     double density = double(allowed) / double(b * h * nq * nk);
-    auto body = [&] { program->run(qv, kv, vv, ov, run); };
+    // On the GPU the inputs stay on the device, so the kernels are timed,
+    // not the copies; each run ends with a synchronization.
+    bool onGpu = program->device() == rt::Device::CUDA;
+    std::optional<rt::cuda::ContextScope> scope;
+    std::vector<rt::cuda::DeviceBuffer> staged;
+    rt::Tensor bq = qv, bk = kv, bv = vv, bo = ov;
+    if (onGpu) {
+      scope.emplace();
+      staged.reserve(4);
+      auto toDevice = [&](rt::Tensor t, const HostTensor &host) {
+        staged.emplace_back(host.bytes.size());
+        rt::cuda::check(rt::cuda::api().cuMemcpyHtoD(staged.back().get(),
+                                                     host.bytes.data(),
+                                                     host.bytes.size()),
+                        "cuMemcpyHtoD");
+        t.data = staged.back().data();
+        t.device = rt::Device::CUDA;
+        return t;
+      };
+      bq = toDevice(qv, q);
+      bk = toDevice(kv, k);
+      bv = toDevice(vv, v);
+      bo = toDevice(ov, out);
+    }
+    auto sync = [&] {
+      if (onGpu)
+        rt::cuda::check(rt::cuda::api().cuCtxSynchronize(),
+                        "cuCtxSynchronize");
+    };
+    auto body = [&] {
+      program->run(bq, bk, bv, bo, run);
+      sync();
+    };
     double t = timeRuns(body, repeat, progress, "pattern");
     // The same kernel with dense causal attention, for the speedup.
     rt::CompileOptions dense;
-    dense.target = rt::Target::CPU;
+    dense.target = onGpu ? rt::Target::CUDA : rt::Target::CPU;
     dense.tileQ = copts.tileQ;
     dense.tileK = copts.tileK;
     rt::Program causal = rt::Program::compileString(
@@ -378,8 +444,12 @@ int attnc::runRun(std::vector<std::string> argv) {
     rt::RunOptions crun = run;
     crun.params.clear();
     int64_t causalPairs = causal.allowedPairs(h, nq, nk) * b;
-    double tc = timeRuns([&] { causal.run(qv, kv, vv, ov, crun); }, repeat,
-                         progress, "causal baseline");
+    double tc = timeRuns(
+        [&] {
+          causal.run(bq, bk, bv, bo, crun);
+          sync();
+        },
+        repeat, progress, "causal baseline");
     double gflops = 4.0 * d * double(allowed) / t / 1e9;
     double cgflops = 4.0 * d * double(causalPairs) / tc / 1e9;
     unsigned hw = run.threads ? run.threads : std::thread::hardware_concurrency();
@@ -389,19 +459,21 @@ int attnc::runRun(std::vector<std::string> argv) {
                  "\"gflops\": {:.3f}, \"density\": {:.6f}, "
                  "\"allowed_pairs\": {}, \"causal_median_ms\": {:.4f}, "
                  "\"causal_gflops\": {:.3f}, \"speedup_vs_causal\": {:.3f}, "
-                 "\"blockmap_ms\": {:.3f}, \"repeat\": {}}}\n",
+                 "\"blockmap_ms\": {:.3f}, \"repeat\": {}, \"device\": "
+                 "\"{}\"}}\n",
                  program->patternName(), b, h, nq, nk, d, dtypeName(q.dtype),
                  hw, t * 1e3, gflops, density, allowed, tc * 1e3, cgflops,
-                 tc / t, mapMs, repeat);
+                 tc / t, mapMs, repeat, onGpu ? "cuda" : "cpu");
     else
-      fmt::print("pattern {}: [{}, {}, {}, {}, {}] {}, {} threads\n"
+      fmt::print("pattern {}: [{}, {}, {}, {}, {}] {}, {}\n"
                  "  median {:.3f} ms, {:.2f} GFLOP/s over allowed pairs, "
                  "density {:.4f}\n"
                  "  dense causal: {:.3f} ms ({:.2f} GFLOP/s); speedup {:.2f}x\n"
                  "  block map built in {:.3f} ms\n",
                  program->patternName(), b, h, nq, nk, d, dtypeName(q.dtype),
-                 hw, t * 1e3, gflops, density, tc * 1e3, cgflops, tc / t,
-                 mapMs);
+                 onGpu ? "GPU " + rt::cuda::deviceInfo().name
+                       : fmt::format("{} threads", hw),
+                 t * 1e3, gflops, density, tc * 1e3, cgflops, tc / t, mapMs);
   }
   return status;
 }

@@ -11,6 +11,15 @@
 // Errors throw attn::Error, whose what() is the full diagnostic (with
 // file:line:col and a caret for .attn errors). No MLIR or LLVM type here.
 //
+// Devices: CompileOptions::target picks where run() computes. CUDA compiles
+// the kernels for the present GPU (NVRTC, cached) and loads them through the
+// driver (libcuda.so.1, loaded at run time); Auto does so when a usable GPU
+// is there and falls back to the CPU otherwise (Program::device() says which,
+// fallbackReason() why). On CUDA, tensors may be device pointers
+// (Tensor::device = Device::CUDA, memory of the device's primary context, as
+// the CUDA runtime and PyTorch use) or host memory (copied in and out); the
+// kernels run on RunOptions::stream.
+//
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_ATTN_H
 #define ATTN_ATTN_H
@@ -43,6 +52,8 @@ struct Tensor {
   DType dtype = DType::F32;
   std::array<int64_t, 4> shape{};
   std::array<int64_t, 4> strides{};
+  /// Where `data` points. CUDA tensors are used in place: head-dim stride 1,
+  /// other strides multiples of 8 elements, 16-byte aligned data.
   Device device = Device::CPU;
 
   /// A densely packed row-major view.
@@ -60,6 +71,11 @@ struct CompileOptions {
   /// When set, run() accepts only this dtype / head dimension.
   std::optional<DType> dtype;
   int64_t headDim = 0;
+  /// CPU; CUDA (throws attn::Error when no usable GPU, with the reason); or
+  /// Auto: CUDA when a usable GPU is present and dtype is not F32, else CPU.
+  /// A CUDA program also keeps the CPU code (blockMap(), allowedPairs(), and
+  /// f32 host tensors under Auto). The CUDA kernels take bf16/fp16 with
+  /// head dims 64 and 128 (or the dtype/headDim set above).
   Target target = Target::Auto;
   /// Use the JIT cache: this process's, then the on-disk one
   /// ($ATTNC_CACHE_DIR, else ~/.cache/attnc). False always compiles.
@@ -73,6 +89,10 @@ struct RunOptions {
   std::optional<float> scale;
   /// CPU threads; 0 uses every hardware thread.
   int threads = 0;
+  /// CUDA: the CUstream to run on (nullptr: the legacy default stream). With
+  /// device tensors run() returns once the kernels are queued (the first run
+  /// of a shape waits for its block map); with host tensors it waits.
+  void *stream = nullptr;
 };
 
 /// Where the block map of a shape came from, and how dense it is.
@@ -114,6 +134,12 @@ public:
   int64_t heads() const;
   /// True when the code came from the JIT cache (this process's or disk).
   bool fromCache() const;
+  /// Where run() computes bf16/fp16 inputs: CUDA when the kernels were
+  /// compiled and loaded for a GPU, else CPU.
+  Device device() const;
+  /// Under Target::Auto, why the program runs on the CPU ("" otherwise), e.g.
+  /// "CUDA is not available: libcuda.so.1 not found (no NVIDIA driver)".
+  const std::string &fallbackReason() const;
 
   /// The implementation is private to the library.
   struct Impl;
