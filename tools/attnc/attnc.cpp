@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/CpuLowering.h"
+#include "codegen/FlexExport.h"
 #include "frontend/Frontend.h"
 #include "passes/Passes.h"
 #include "runtime/Npy.h"
@@ -116,9 +117,11 @@ Prints a pattern at a named stage of the pipeline:
                   simplification and verification
   attn-scheduled  plus the element predicate and tile classifier functions
   llvm            the LLVM IR of the CPU entry points (block map, tile mask)
+  flex            a Python module with the PyTorch FlexAttention mask_mod
+                  (and create_block_mask) of the pattern
 
 options:
-  --emit STAGE         ast | attn | attn-scheduled | llvm
+  --emit STAGE         ast | attn | attn-scheduled | llvm | flex
   -o OUT               write to OUT (atomically) instead of stdout
   --tile BQxBK         tile size recorded in attn-scheduled (default 64x64)
 )") + kCommon;
@@ -128,7 +131,8 @@ options:
     return exit;
   auto emit = args.get("--emit");
   if (!emit)
-    return fail(args.command, "--emit=ast|attn|attn-scheduled is required");
+    return fail(args.command,
+                "--emit=ast|attn|attn-scheduled|llvm|flex is required");
   int64_t tq = 64, tk = 64;
   if (!readTile(args, tq, tk, /*required=*/false))
     return 1;
@@ -157,10 +161,21 @@ options:
     if (mlir::failed(ir))
       return 1;
     text = *ir;
+  } else if (*emit == "flex") {
+    if (!s.compile(args, ma::Stage::AttnScheduled, tq, tk))
+      return 1;
+    ma::FlexExportOptions flex;
+    flex.sourceName = file;
+    flex.settings = args.getAll("--set");
+    flex.sourceMgr = &s.sourceMgr;
+    auto py = ma::exportFlexModule(*s.module, s.patternName, flex);
+    if (mlir::failed(py))
+      return 1;
+    text = *py;
   } else {
     return fail(args.command,
                 fmt::format("unknown stage '{}' (stages: ast, attn, "
-                            "attn-scheduled, llvm)",
+                            "attn-scheduled, llvm, flex)",
                             *emit));
   }
   return emitText(args, text);
