@@ -308,13 +308,14 @@ struct LoadedBundle::Impl {
   mutable std::mutex mapMutex;
   mutable std::map<MapKey, std::shared_ptr<DeviceMap>> maps;
   mutable std::mutex scratchMutex;
-  mutable std::map<CUstream, DeviceBuffer> scratch;
+  mutable std::map<CUstream, std::shared_ptr<DeviceBuffer>> scratch;
   mutable std::atomic<int> lastSplits{1};
 
   std::shared_ptr<DeviceMap> blockMap(const RunShape &s,
                                       const std::vector<int64_t> &params,
                                       CUstream stream) const;
-  CUdeviceptr scratchFor(CUstream stream, size_t bytes) const;
+  std::shared_ptr<DeviceBuffer> scratchFor(CUstream stream,
+                                          size_t bytes) const;
 };
 
 LoadedBundle::LoadedBundle(Bundle b) : impl(std::make_unique<Impl>()) {
@@ -467,19 +468,25 @@ LoadedBundle::Impl::blockMap(const RunShape &s,
   return m;
 }
 
-CUdeviceptr LoadedBundle::Impl::scratchFor(CUstream stream,
-                                           size_t bytes) const {
+std::shared_ptr<DeviceBuffer>
+LoadedBundle::Impl::scratchFor(CUstream stream, size_t bytes) const {
   // One buffer per stream: work on one stream is ordered, so runs on the
-  // same stream may share it; growing it waits for the stream first.
+  // same stream may share it. A buffer that grows is freed once the last
+  // run holding it has queued its kernels and the device has finished them.
   std::lock_guard<std::mutex> lock(scratchMutex);
-  DeviceBuffer &buf = scratch[stream];
-  if (buf.size() < bytes) {
-    if (buf.get())
-      check(api().cuStreamSynchronize(stream),
-            "cuStreamSynchronize(split scratch)");
-    buf = DeviceBuffer(bytes);
-  }
-  return buf.get();
+  std::shared_ptr<DeviceBuffer> &buf = scratch[stream];
+  if (!buf || buf->size() < bytes)
+    buf = std::shared_ptr<DeviceBuffer>(
+        new DeviceBuffer(bytes), [](DeviceBuffer *b) {
+          // The context, not the stream: the stream may be gone by now.
+          try {
+            ContextScope scope;
+            (void)api().cuCtxSynchronize();
+          } catch (const Error &) {
+          }
+          delete b;
+        });
+  return buf;
 }
 
 void LoadedBundle::run(const Tensor &q, const Tensor &k, const Tensor &v,
@@ -581,7 +588,9 @@ void LoadedBundle::run(const Tensor &q, const Tensor &k, const Tensor &v,
     int64_t rows = s.batch * s.heads * s.nq;
     size_t oBytes = size_t(splits) * rows * s.headDim * sizeof(float);
     size_t lseBytes = size_t(splits) * rows * sizeof(float);
-    CUdeviceptr base = impl->scratchFor(stream, oBytes + lseBytes);
+    std::shared_ptr<DeviceBuffer> buf =
+        impl->scratchFor(stream, oBytes + lseBytes);
+    CUdeviceptr base = buf->get();
     p.numSplits = splits;
     p.partialO = reinterpret_cast<float *>(base);
     p.partialLse = reinterpret_cast<float *>(base + oBytes);
