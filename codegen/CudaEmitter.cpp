@@ -15,6 +15,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/raw_ostream.h"
@@ -248,8 +249,15 @@ LogicalResult FunctionPrinter::printBinary(Operation *op, int depth) {
     text = call("attn_sub");
   else if (isa<arith::MulIOp>(op))
     text = call("attn_mul");
-  else if (isa<arith::FloorDivSIOp>(op))
-    text = call("attn_floordiv");
+  else if (isa<arith::FloorDivSIOp>(op)) {
+    // By a positive constant: the compiler divides by multiplying.
+    IntegerAttr divisor;
+    if (matchPattern(op->getOperand(1), m_Constant(&divisor)) &&
+        divisor.getValue().isStrictlyPositive())
+      text = call("attn_floordiv_pos");
+    else
+      text = call("attn_floordiv");
+  }
   else if (isa<arith::ShLIOp>(op))
     text = call("attn_shl");
   else if (isa<arith::ShRUIOp>(op))
@@ -535,8 +543,39 @@ const std::pair<const char *, const char *> kHelpers[] = {
     return 0;
   if (b == -1)
     return attn_sub(0, a);
+#if defined(__CUDA_ARCH__) || defined(ATTN_DEVICE_DIVISION)
+  // On the GPU 32-bit division is inline but 64-bit division is a call,
+  // whose saved registers would spill inside the attention loop: 32 bits
+  // when the operands fit, else an inline shift-subtract loop.
+  if (a == (attn_i64)(int)a && b == (attn_i64)(int)b) {
+    int qi = (int)a / (int)b, ri = (int)a % (int)b;
+    return (ri != 0 && ((ri < 0) != (b < 0))) ? qi - 1 : qi;
+  }
+  unsigned long long n = a < 0 ? 0ull - (unsigned long long)a
+                                : (unsigned long long)a;
+  unsigned long long d = b < 0 ? 0ull - (unsigned long long)b
+                                : (unsigned long long)b;
+  unsigned long long q = 0, r = 0;
+#pragma unroll 1
+  for (int i = 63; i >= 0; --i) {
+    r = (r << 1) | ((n >> i) & 1);
+    if (r >= d) {
+      r -= d;
+      q |= 1ull << i;
+    }
+  }
+  if ((a < 0) != (b < 0))
+    return (attn_i64)(0ull - q - (r != 0 ? 1ull : 0ull));
+  return (attn_i64)q;
+#else
   attn_i64 q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+#endif
+}
+)"},
+    {"attn_floordiv_pos", R"(static ATTN_DEVICE attn_i64 attn_floordiv_pos(attn_i64 a, attn_i64 b) {
+  attn_i64 q = a / b; // b is a positive constant
+  return (a < 0 && q * b != a) ? q - 1 : q;
 }
 )"},
     {"attn_shl", R"(static ATTN_DEVICE attn_i64 attn_shl(attn_i64 a, attn_i64 s) {

@@ -40,6 +40,12 @@ const std::vector<std::string> kSnippets = {
     "%X = arith.subi %q, %k : i64",
     "%X = arith.muli %q, %k : i64",
     "%X = arith.floordivsi %q, %k : i64",
+    "%Xc = arith.constant 28 : i64\n"
+    "    %X = arith.floordivsi %q, %Xc : i64",
+    "%Xc = arith.constant 1 : i64\n"
+    "    %X = arith.floordivsi %q, %Xc : i64",
+    "%Xc = arith.constant -7 : i64\n"
+    "    %X = arith.floordivsi %q, %Xc : i64",
     "%X = arith.shli %q, %k : i64",
     "%X = arith.shrui %q, %k : i64",
     "%X = arith.shrsi %q, %k : i64",
@@ -239,8 +245,11 @@ TEST_F(CudaEmitterTest, HostCompiledFunctionsMatchTheInterpreter) {
                          "  std::printf(\"classify %d\\n\", c);\n"
                          "}\n";
   std::string include = std::string(ATTNC_SOURCE_DIR) + "/runtime/device";
+  // ATTN_DEVICE_DIVISION: the GPU's floor division (32-bit fast path and
+  // inline 64-bit loop) instead of the host's.
   std::string cmd = std::string(ATTNC_HOST_CXX) +
                     " -std=c++17 -O2 -Wall -Werror -Wno-unused-variable "
+                    "-DATTN_DEVICE_DIVISION "
                     "-Wno-unused-but-set-variable -I " + include +
                     " -include " + gen + " " + main + " -o " + exe +
                     " 2>&1 && " + exe + " > " + out;

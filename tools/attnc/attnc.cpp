@@ -4,7 +4,9 @@
 // runs the shared pipeline and reports every error with file:line:col.
 //
 //===----------------------------------------------------------------------===//
+#include "attn/attn.h"
 #include "codegen/CpuLowering.h"
+#include "codegen/CudaEmitter.h"
 #include "codegen/FlexExport.h"
 #include "frontend/Frontend.h"
 #include "passes/Passes.h"
@@ -12,6 +14,8 @@
 #include "runtime/AtomicFile.h"
 #include "runtime/reference/BlockMap.h"
 #include "runtime/reference/Reference.h"
+#include "runtime/jit/CudaCompile.h"
+#include "runtime/jit/Nvrtc.h"
 #include "tools/attnc/Driver.h"
 #include "tools/attnc/Render.h"
 #include "llvm/Support/raw_ostream.h"
@@ -103,12 +107,95 @@ int emitText(const Args &args, const std::string &text) {
 // attnc compile
 //===----------------------------------------------------------------------===//
 
+/// --emit=cuda|ptx|cubin: the kernel source, or a bundle compiled by NVRTC.
+int emitCuda(const Args &args, Session &s, const std::string &emit,
+             int64_t tq, int64_t tk) {
+  const std::string &cmd = args.command;
+  std::string target = args.get("--target").value_or("sm_90a");
+  if (std::string problem = rt::jit::checkCudaArch(target); !problem.empty())
+    return fail(cmd, "--target: " + problem);
+  std::vector<std::string> dtypes = args.getAll("--dtype");
+  if (dtypes.empty())
+    dtypes = {"bf16", "f16"};
+  for (const std::string &d : dtypes)
+    if (d != "bf16" && d != "f16")
+      return fail(cmd, fmt::format("unknown --dtype '{}' (the CUDA kernels "
+                                   "take bf16 or f16)",
+                                   d));
+  std::vector<int64_t> dims;
+  for (const std::string &text : args.getAll("--head-dim")) {
+    if (text != "64" && text != "128")
+      return fail(cmd, fmt::format("unsupported --head-dim '{}' (the CUDA "
+                                   "kernels take 64 or 128)",
+                                   text));
+    dims.push_back(std::stoll(text));
+  }
+  if (dims.empty())
+    dims = {64, 128};
+  bool usage = args.has("--resource-usage");
+  if (usage && emit != "cubin")
+    return fail(cmd, "--resource-usage needs --emit=cubin (ptxas runs only "
+                     "when a cubin is made)");
+  auto out = args.get("-o");
+  if (emit == "cubin" && (!out || *out == "-"))
+    return fail(cmd, "--emit=cubin needs -o DIR (the bundle directory)");
+  if (emit != "cuda" && !rt::jit::nvrtcAvailable())
+    return fail(cmd, fmt::format("--emit={}: this attnc was built without "
+                                 "the CUDA toolkit (NVRTC); --emit=cuda "
+                                 "still writes the kernel source",
+                                 emit));
+  if (!s.compile(args, ma::Stage::AttnScheduled, tq, tk))
+    return 1;
+
+  std::vector<std::pair<std::string, int64_t>> variants;
+  for (const std::string &d : dtypes)
+    for (int64_t dim : dims)
+      if (std::find(variants.begin(), variants.end(),
+                    std::make_pair(d, dim)) == variants.end())
+        variants.push_back({d, dim});
+  // Emitting first reports source errors with the .attn line and caret.
+  ma::CudaEmitOptions emitOptions;
+  emitOptions.variants.clear();
+  for (const auto &[d, dim] : variants)
+    emitOptions.variants.push_back({d, dim});
+  auto source = ma::emitCudaSource(*s.module, s.patternName, emitOptions);
+  if (mlir::failed(source))
+    return 1;
+  if (emit == "cuda")
+    return emitText(args, *source);
+  rt::jit::CudaCompileOptions options;
+  options.arch = target;
+  options.format = emit;
+  options.variants = variants;
+  options.verbose = usage;
+  try {
+    rt::jit::CudaCompileInfo info;
+    rt::cuda::Bundle bundle =
+        rt::jit::compileCudaBundle(*s.module, s.patternName, options, &info);
+    if (usage)
+      fmt::print(stderr, "{}{}", info.log,
+                 !info.log.empty() && info.log.back() != '\n' ? "\n" : "");
+    if (emit == "ptx" && (!out || *out == "-")) {
+      fmt::print("{}", bundle.binary);
+      return 0;
+    }
+    bundle.write(*out);
+  } catch (const rt::Error &e) {
+    return fail(cmd, e.what());
+  }
+  return 0;
+}
+
 int runCompile(std::vector<std::string> argv) {
   Args args("compile", std::move(argv));
   addCommon(args);
   args.option("--emit");
   args.option("-o");
   args.option("--tile");
+  args.option("--target");
+  args.option("--dtype", /*multi=*/true);
+  args.option("--head-dim", /*multi=*/true);
+  args.flag("--resource-usage");
   std::string help = std::string(R"(usage: attnc compile FILE [options] --emit=STAGE [-o OUT]
 
 Prints a pattern at a named stage of the pipeline:
@@ -119,11 +206,28 @@ Prints a pattern at a named stage of the pipeline:
   llvm            the LLVM IR of the CPU entry points (block map, tile mask)
   flex            a Python module with the PyTorch FlexAttention mask_mod
                   (and create_block_mask) of the pattern
+  cuda            the CUDA C++ source of the kernels (one translation unit)
+  ptx             the kernels compiled by NVRTC to PTX: a bundle directory
+                  with -o DIR, else the PTX text on stdout
+  cubin           the kernels compiled by NVRTC to a cubin: a bundle
+                  directory (manifest.txt + kernels.cubin), -o DIR required
 
 options:
-  --emit STAGE         ast | attn | attn-scheduled | llvm | flex
-  -o OUT               write to OUT (atomically) instead of stdout
-  --tile BQxBK         tile size recorded in attn-scheduled (default 64x64)
+  --emit STAGE         ast | attn | attn-scheduled | llvm | flex | cuda |
+                       ptx | cubin
+  -o OUT               write to OUT (atomically) instead of stdout; the
+                       bundle directory for ptx and cubin
+  --tile BQxBK         tile size recorded in attn-scheduled (default 64x64;
+                       the CUDA kernels need 64x64)
+  --target ARCH        CUDA architecture for ptx and cubin: sm_80, sm_86,
+                       sm_89, sm_90, sm_90a (default), sm_100a, ... (sm_NN
+                       or sm_NNa/f, NN >= 80)
+  --dtype DT           CUDA kernels for DT: bf16 | f16 (repeatable;
+                       default both)
+  --head-dim D         CUDA kernels for head dim D: 64 | 128 (repeatable;
+                       default both)
+  --resource-usage     with --emit=cubin: print the ptxas report (registers,
+                       spills per kernel) on stderr
 )") + kCommon;
   int exit = 0;
   std::string file;
@@ -132,13 +236,23 @@ options:
   auto emit = args.get("--emit");
   if (!emit)
     return fail(args.command,
-                "--emit=ast|attn|attn-scheduled|llvm|flex is required");
+                "--emit=ast|attn|attn-scheduled|llvm|flex|cuda|ptx|cubin "
+                "is required");
   int64_t tq = 64, tk = 64;
   if (!readTile(args, tq, tk, /*required=*/false))
     return 1;
+  bool cudaStage = *emit == "cuda" || *emit == "ptx" || *emit == "cubin";
+  for (const char *opt : {"--target", "--dtype", "--head-dim",
+                          "--resource-usage"})
+    if (!cudaStage && args.has(opt))
+      return fail(args.command, fmt::format("{} applies only to "
+                                            "--emit=cuda|ptx|cubin",
+                                            opt));
   Session s;
   if (!s.load(args.command, file))
     return 1;
+  if (cudaStage)
+    return emitCuda(args, s, *emit, tq, tk);
   std::string text;
   llvm::raw_string_ostream os(text);
   if (*emit == "ast") {
@@ -175,7 +289,7 @@ options:
   } else {
     return fail(args.command,
                 fmt::format("unknown stage '{}' (stages: ast, attn, "
-                            "attn-scheduled, llvm, flex)",
+                            "attn-scheduled, llvm, flex, cuda, ptx, cubin)",
                             *emit));
   }
   return emitText(args, text);
