@@ -24,9 +24,24 @@ struct CudaVariant {
   int64_t headDim = 128;
 };
 
+/// The forward kernel's CTA for a query tile and head dim: `warps` warps,
+/// each owning `rowBlocks` blocks of 16 query rows (see
+/// runtime/device/attn_kernels.cuh):
+///   query tile 64:  4 warps x 1 block;
+///   query tile 128: 8 warps x 1 block.
+/// (The kernels also take 2 blocks per warp, where each K/V fragment feeds
+/// two mma; with the predicate inlined that spills registers under NVRTC
+/// for some patterns, so it is not used by default.)
+/// {0, 0} when there is no kernel of that shape.
+struct CudaKernelShape {
+  int64_t warps = 0, rowBlocks = 0;
+};
+CudaKernelShape cudaKernelShape(int64_t tileQ, int64_t headDim);
+
 struct CudaEmitOptions {
-  /// Warps per CTA of the forward kernel (query tile = 16 * warps).
-  int64_t warps = 4;
+  /// Queries per tile of the forward kernel: 64 or 128; 0 takes the
+  /// pattern's `attn.tile` (which must then be 64x64 or 128x64).
+  int64_t tileQ = 0;
   /// The forward kernels to instantiate (none: only the block-map kernels).
   std::vector<CudaVariant> variants = {
       {"bf16", 64}, {"bf16", 128}, {"f16", 64}, {"f16", 128}};

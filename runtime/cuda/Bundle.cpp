@@ -45,13 +45,14 @@ std::string Bundle::manifest() const {
     out += fmt::format("location {}\n", location);
   out += fmt::format("arch {}\nformat {}\nbinary {}\n", arch, format,
                      binaryFile);
-  out += fmt::format("tile {} {}\nwarps {}\n", tileQ, tileK, warps);
+  out += fmt::format("tile {} {}\n", tileQ, tileK);
   out += fmt::format("head_dependent {}\nheads {}\n", headDependent ? 1 : 0,
                      heads);
   for (const std::string &p : params)
     out += fmt::format("param {}\n", p);
   for (const KernelVariant &v : variants)
-    out += fmt::format("variant {} {} {}\n", v.dtype, v.headDim, v.smemBytes);
+    out += fmt::format("variant {} {} {} {}\n", v.dtype, v.headDim,
+                       v.smemBytes, v.warps);
   out += fmt::format("checksum {}\n", checksum(binary));
   return out;
 }
@@ -121,8 +122,6 @@ Bundle Bundle::parseManifest(const std::string &text, const std::string &what) {
     } else if (key == "tile") {
       need(2), b.tileQ = toInt(w[1], what, line),
                b.tileK = toInt(w[2], what, line);
-    } else if (key == "warps") {
-      need(1), b.warps = toInt(w[1], what, line);
     } else if (key == "head_dependent") {
       need(1), b.headDependent = toInt(w[1], what, line) != 0;
     } else if (key == "heads") {
@@ -130,13 +129,16 @@ Bundle Bundle::parseManifest(const std::string &text, const std::string &what) {
     } else if (key == "param") {
       need(1), b.params.push_back(w[1]);
     } else if (key == "variant") {
-      need(3);
+      need(4);
       KernelVariant v;
       v.dtype = w[1];
       if (v.dtype != "bf16" && v.dtype != "f16")
         throw bad(fmt::format("unknown dtype '{}' (bf16 or f16)", v.dtype));
       v.headDim = toInt(w[2], what, line);
       v.smemBytes = toInt(w[3], what, line);
+      v.warps = toInt(w[4], what, line);
+      if (v.warps < 1 || v.warps > 32)
+        throw bad(fmt::format("{} warps per CTA is out of range", v.warps));
       b.variants.push_back(v);
     } else if (key == "checksum") {
       need(1), sum = w[1];

@@ -12,11 +12,11 @@
 //   format cubin                  (cubin | ptx)
 //   binary kernels.cubin          (file name inside the directory)
 //   tile 64 64                    (tileQ tileK of the forward kernel)
-//   warps 4
 //   head_dependent 0              (1: the block map differs per head)
 //   heads 0                       (the head count the pattern fixes, 0: any)
 //   param d                       (one line per run-time param, in order)
-//   variant bf16 128 81920        (dtype, head dim, dynamic smem bytes)
+//   variant bf16 128 81920 4      (dtype, head dim, dynamic smem bytes,
+//                                  warps per CTA of the forward kernel)
 //   checksum 1234567890abcdef     (FNV-1a 64 of the binary, hex)
 //
 // Kernel names follow runtime/device/attn_kernels.cuh: attn_blockmap_count,
@@ -37,6 +37,9 @@ struct KernelVariant {
   std::string dtype; // "bf16" | "f16"
   int64_t headDim = 0;
   int64_t smemBytes = 0;
+  /// Warps per CTA of attn_fwd / attn_fwd_split (tileQ = 16 * warps * the
+  /// 16-row blocks per warp).
+  int64_t warps = 4;
 
   std::string fwdName() const;
   std::string splitName() const;
@@ -49,7 +52,7 @@ struct Bundle {
   std::string arch;   // "sm_80", "sm_90a", ...
   std::string format; // "cubin" | "ptx"
   std::string binaryFile = "kernels.cubin";
-  int64_t tileQ = 64, tileK = 64, warps = 4;
+  int64_t tileQ = 64, tileK = 64;
   bool headDependent = true;
   int64_t heads = 0;
   std::vector<std::string> params;

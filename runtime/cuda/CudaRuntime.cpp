@@ -324,13 +324,14 @@ LoadedBundle::LoadedBundle(Bundle b) : impl(std::make_unique<Impl>()) {
   const DriverApi &a = api(); // throws when CUDA is unavailable
   const DeviceInfo &dev = deviceInfo();
   impl->smCount = std::max(1, dev.smCount);
-  if (bundle.warps < 1 || bundle.warps > 32 ||
-      bundle.tileQ % (16 * bundle.warps) != 0 || bundle.tileK != 64)
-    throw Error(fmt::format("bundle of '{}': tile {}x{} with {} warps does "
-                            "not match the kernels (a multiple of 16*warps "
-                            "x 64)",
-                            bundle.pattern, bundle.tileQ, bundle.tileK,
-                            bundle.warps));
+  for (const KernelVariant &v : bundle.variants)
+    if (v.warps < 1 || v.warps > 32 || bundle.tileQ % (16 * v.warps) != 0 ||
+        bundle.tileK != 64)
+      throw Error(fmt::format("bundle of '{}': tile {}x{} with {} warps ({} "
+                              "d{}) does not match the kernels (a multiple "
+                              "of 16*warps x 64)",
+                              bundle.pattern, bundle.tileQ, bundle.tileK,
+                              v.warps, v.dtype, v.headDim));
   validateParams(bundle, std::vector<int64_t>(bundle.params.size()));
   ContextScope scope;
   CUresult r;
@@ -574,7 +575,7 @@ void LoadedBundle::run(const Tensor &q, const Tensor &k, const Tensor &v,
   p.numParams = static_cast<attn_i32>(params.size());
   std::copy(params.begin(), params.end(), p.params);
 
-  unsigned threads = static_cast<unsigned>(32 * bundle.warps);
+  unsigned threads = static_cast<unsigned>(32 * s.variant->warps);
   unsigned smem = static_cast<unsigned>(s.variant->smemBytes);
   int splits =
       chooseSplits(int64_t(p.numWork) * s.batch, map->maxRowTiles,

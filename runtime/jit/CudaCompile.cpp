@@ -4,6 +4,7 @@
 #include "codegen/CudaEmitter.h"
 #include "codegen/PatternInfo.h"
 #include "dialect/AttnOps.h"
+#include "runtime/jit/CudaSchedule.h"
 #include "runtime/jit/Nvrtc.h"
 #include "mlir/IR/Diagnostics.h"
 #include <fmt/core.h>
@@ -26,7 +27,14 @@ cuda::Bundle compileCudaBundle(ModuleOp scheduled, const std::string &name,
     throw Error(fmt::format("no pattern named '{}'", name));
 
   ma::CudaEmitOptions emit;
-  emit.warps = options.warps;
+  CudaTileChoice tile{options.tileQ, "given"};
+  if (!options.tileQ)
+    tile = chooseCudaTileQ(scheduled, name);
+  else if (options.tileQ != 64 && options.tileQ != 128)
+    throw Error(fmt::format("the CUDA kernels take 64 or 128 queries per "
+                            "tile, not {}",
+                            options.tileQ));
+  emit.tileQ = tile.tileQ;
   if (!options.variants.empty()) {
     emit.variants.clear();
     for (const auto &[dtype, headDim] : options.variants)
@@ -57,19 +65,16 @@ cuda::Bundle compileCudaBundle(ModuleOp scheduled, const std::string &name,
   bundle.arch = options.arch;
   bundle.format = options.format;
   bundle.binaryFile = options.format == "ptx" ? "kernels.ptx" : "kernels.cubin";
-  if (auto tile = pattern->getAttrOfType<DenseI64ArrayAttr>("attn.tile");
-      tile && tile.size() == 2) {
-    bundle.tileQ = tile[0];
-    bundle.tileK = tile[1];
-  }
-  bundle.warps = options.warps;
+  bundle.tileQ = tile.tileQ;
+  bundle.tileK = 64;
   bundle.headDependent = ma::isHeadDependent(pattern);
   bundle.heads = pattern.getHeads().value_or(0);
   for (unsigned i = 0; i < pattern.getNumParams(); ++i)
     bundle.params.push_back(pattern.getParamName(i).str());
   for (const ma::CudaVariant &v : emit.variants)
     bundle.variants.push_back(
-        {v.dtype, v.headDim, cudaForwardSmemBytes(bundle.tileQ, v.headDim)});
+        {v.dtype, v.headDim, cudaForwardSmemBytes(bundle.tileQ, v.headDim),
+         ma::cudaKernelShape(bundle.tileQ, v.headDim).warps});
 
   NvrtcOptions nvrtc;
   nvrtc.arch = options.arch;
@@ -81,6 +86,7 @@ cuda::Bundle compileCudaBundle(ModuleOp scheduled, const std::string &name,
     info->source = std::move(*source);
     info->log = std::move(result.log);
     info->nvrtcVersion = std::move(result.version);
+    info->tileReason = tile.reason;
   }
   return bundle;
 }

@@ -2,7 +2,8 @@
 //
 // Emits the pattern's CUDA source (codegen/CudaEmitter) and compiles it with
 // NVRTC into an attn::cuda::Bundle: the cubin or PTX plus everything the
-// manifest records (tile, warps, head dependence, run-time params, variants).
+// manifest records (tile, head dependence, run-time params, variants with
+// their warps).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_RUNTIME_JIT_CUDACOMPILE_H
@@ -25,8 +26,8 @@ struct CudaCompileOptions {
   std::vector<std::pair<std::string, int64_t>> variants;
   /// Capture the ptxas resource report (cubin only) in CudaCompileInfo::log.
   bool verbose = false;
-  /// Warps per CTA of the forward kernel (query tile 16 * warps).
-  int64_t warps = 4;
+  /// Queries per tile: 64 or 128; 0 chooses per pattern (CudaSchedule.h).
+  int64_t tileQ = 0;
 };
 
 /// What else a compilation produced, for tools and cache keys.
@@ -34,6 +35,7 @@ struct CudaCompileInfo {
   std::string source;       // the generated translation unit
   std::string log;          // NVRTC's log (ptxas report when verbose)
   std::string nvrtcVersion; // "major.minor"
+  std::string tileReason;   // why this query tile (when chosen)
 };
 
 /// Compiles pattern `pattern` of a module after attn-classify-tiles. Throws

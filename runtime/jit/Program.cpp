@@ -132,11 +132,17 @@ static std::unique_ptr<cuda::LoadedBundle>
 compileCuda(ModuleOp normalized, const std::string &name,
             const CompileOptions &options) {
   if (options.tileQ && options.tileK &&
-      (options.tileQ != 64 || options.tileK != 64) &&
+      ((options.tileQ != 64 && options.tileQ != 128) ||
+       options.tileK != 64) &&
       options.target == Target::CUDA)
-    throw Error(fmt::format("the CUDA kernels use 64x64 tiles; got {}x{}",
+    throw Error(fmt::format("the CUDA kernels use 64x64 or 128x64 tiles; "
+                            "got {}x{}",
                             options.tileQ, options.tileK));
   jit::CudaCompileOptions copts;
+  // A tile the kernels take, else the per-pattern choice.
+  if ((options.tileQ == 64 || options.tileQ == 128) &&
+      (!options.tileK || options.tileK == 64))
+    copts.tileQ = options.tileQ;
   copts.arch = cuda::deviceInfo().arch;
   copts.format = "cubin";
   copts.variants = cudaVariants(options);
@@ -148,16 +154,16 @@ compileCuda(ModuleOp normalized, const std::string &name,
   {
     PassManager pm(normalized.getContext());
     ma::AttnClassifyTilesPassOptions tiles;
-    tiles.tileQ = 16 * copts.warps;
+    tiles.tileQ = copts.tileQ ? copts.tileQ : 64;
     tiles.tileK = 64;
     pm.addPass(ma::createAttnClassifyTilesPass(tiles));
     if (failed(pm.run(*scheduled)))
       throw Error("tile classification failed");
   }
   // The key: the scheduled IR, the GPU architecture, NVRTC, the variants.
-  std::string key = fmt::format("attnc {}\nnvrtc {}\narch {}\nwarps {}\n",
+  std::string key = fmt::format("attnc {}\nnvrtc {}\narch {}\ntile {}\n",
                                 ATTNC_VERSION_STRING, jit::nvrtcVersion(),
-                                copts.arch, copts.warps);
+                                copts.arch, copts.tileQ);
   for (const auto &[d, dim] : copts.variants)
     key += fmt::format("variant {} {}\n", d, dim);
   key += moduleText(*scheduled);

@@ -25,11 +25,10 @@ Bundle sample() {
   b.binaryFile = "kernels.cubin";
   b.tileQ = 64;
   b.tileK = 64;
-  b.warps = 4;
   b.headDependent = false;
   b.heads = 8;
   b.params = {"d", "w"};
-  b.variants = {{"bf16", 128, 81920}, {"f16", 64, 40960}};
+  b.variants = {{"bf16", 128, 98304, 8}, {"f16", 64, 40960, 4}};
   b.binary = std::string("\x7f" "ELF\0\x01\x02 binary bytes", 20);
   return b;
 }
@@ -74,14 +73,15 @@ TEST(Bundle, RoundTripThroughDisk) {
   EXPECT_EQ(r.binaryFile, b.binaryFile);
   EXPECT_EQ(r.tileQ, 64);
   EXPECT_EQ(r.tileK, 64);
-  EXPECT_EQ(r.warps, 4);
   EXPECT_FALSE(r.headDependent);
   EXPECT_EQ(r.heads, 8);
   EXPECT_EQ(r.params, b.params);
   ASSERT_EQ(r.variants.size(), 2u);
   EXPECT_EQ(r.variants[0].dtype, "bf16");
   EXPECT_EQ(r.variants[0].headDim, 128);
-  EXPECT_EQ(r.variants[0].smemBytes, 81920);
+  EXPECT_EQ(r.variants[0].smemBytes, 98304);
+  EXPECT_EQ(r.variants[0].warps, 8);
+  EXPECT_EQ(r.variants[1].warps, 4);
   EXPECT_EQ(r.binary, b.binary);
   EXPECT_EQ(r.manifest(), b.manifest());
   ASSERT_NE(r.find("f16", 64), nullptr);
@@ -128,17 +128,21 @@ TEST(Bundle, ManifestErrors) {
             "m.txt:1: bundle version 2 is not supported (this attnc reads "
             "version 1)");
   EXPECT_EQ(parse(good + "colour blue\n"),
-            "m.txt:16: unknown key 'colour'");
-  EXPECT_EQ(parse(good + "pattern a b\n"), "m.txt:16: 'pattern' takes 1 value");
-  EXPECT_EQ(parse(good + "tile 64\n"), "m.txt:16: 'tile' takes 2 values");
-  EXPECT_EQ(parse(good + "warps four\n"),
-            "m.txt:16: expected an integer, got 'four'");
+            "m.txt:15: unknown key 'colour'");
+  EXPECT_EQ(parse(good + "pattern a b\n"), "m.txt:15: 'pattern' takes 1 value");
+  EXPECT_EQ(parse(good + "tile 64\n"), "m.txt:15: 'tile' takes 2 values");
+  EXPECT_EQ(parse(good + "heads four\n"),
+            "m.txt:15: expected an integer, got 'four'");
   EXPECT_EQ(parse(good + "format sass\n"),
-            "m.txt:16: unknown format 'sass' (cubin or ptx)");
+            "m.txt:15: unknown format 'sass' (cubin or ptx)");
   EXPECT_EQ(parse(good + "binary ../x\n"),
-            "m.txt:16: the binary must be a file name inside the bundle");
-  EXPECT_EQ(parse(good + "variant f32 64 100\n"),
-            "m.txt:16: unknown dtype 'f32' (bf16 or f16)");
+            "m.txt:15: the binary must be a file name inside the bundle");
+  EXPECT_EQ(parse(good + "variant f32 64 100 4\n"),
+            "m.txt:15: unknown dtype 'f32' (bf16 or f16)");
+  EXPECT_EQ(parse(good + "variant f16 64 100\n"),
+            "m.txt:15: 'variant' takes 4 values");
+  EXPECT_EQ(parse(good + "variant f16 64 100 0\n"),
+            "m.txt:15: 0 warps per CTA is out of range");
   // Required lines.
   for (const char *key : {"pattern", "arch", "format", "binary", "checksum"}) {
     std::string text;

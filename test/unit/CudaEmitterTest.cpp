@@ -282,12 +282,21 @@ TEST_F(CudaEmitterTest, DeterministicAndChecksTheTile) {
   auto b = emitCudaSource(m, "t", CudaEmitOptions());
   ASSERT_TRUE(succeeded(a) && succeeded(b));
   EXPECT_EQ(*a, *b);
-  EXPECT_NE(a->find("ATTN_DEFINE_FWD_KERNELS(AttnPattern, f16, 128, 4)"),
+  EXPECT_NE(a->find("ATTN_DEFINE_FWD_KERNELS_M(AttnPattern, f16, 128, 4, 1)"),
             std::string::npos);
-  CudaEmitOptions eight;
-  eight.warps = 8;
-  EXPECT_TRUE(failed(emitCudaSource(m, "t", eight)));
-  EXPECT_NE(diagnostics.find("use 128x64 tiles"), std::string::npos)
+  // 128-row tiles: eight warps.
+  CudaEmitOptions wide;
+  wide.tileQ = 128;
+  auto c = emitCudaSource(m, "t", wide);
+  ASSERT_TRUE(succeeded(c));
+  EXPECT_NE(c->find("ATTN_DEFINE_FWD_KERNELS_M(AttnPattern, f16, 64, 8, 1)"),
+            std::string::npos);
+  EXPECT_NE(c->find("ATTN_DEFINE_FWD_KERNELS_M(AttnPattern, f16, 128, 8, 1)"),
+            std::string::npos);
+  CudaEmitOptions odd;
+  odd.tileQ = 96;
+  EXPECT_TRUE(failed(emitCudaSource(m, "t", odd)));
+  EXPECT_NE(diagnostics.find("use 64x64 or 128x64 tiles"), std::string::npos)
       << diagnostics;
   EXPECT_TRUE(failed(emitCudaSource(m, "nope", CudaEmitOptions())));
 }

@@ -41,7 +41,8 @@ Bundle bundle() {
   b.arch = "sm_90a";
   b.format = "cubin";
   b.params = {"w"};
-  b.variants = {{"bf16", 64, 40960}, {"bf16", 128, 81920}, {"f16", 64, 40960}};
+  b.variants = {{"bf16", 64, 40960, 4}, {"bf16", 128, 81920, 4},
+                {"f16", 64, 40960, 4}};
   return b;
 }
 

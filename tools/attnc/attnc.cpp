@@ -15,6 +15,7 @@
 #include "runtime/reference/BlockMap.h"
 #include "runtime/reference/Reference.h"
 #include "runtime/jit/CudaCompile.h"
+#include "runtime/jit/CudaSchedule.h"
 #include "runtime/jit/Nvrtc.h"
 #include "tools/attnc/Driver.h"
 #include "tools/attnc/Render.h"
@@ -153,8 +154,13 @@ int emitCuda(const Args &args, Session &s, const std::string &emit,
       if (std::find(variants.begin(), variants.end(),
                     std::make_pair(d, dim)) == variants.end())
         variants.push_back({d, dim});
+  // The query tile: --tile when given, else chosen per pattern.
+  rt::jit::CudaTileChoice tile{tq, "--tile"};
+  if (!args.has("--tile"))
+    tile = rt::jit::chooseCudaTileQ(*s.module, s.patternName);
   // Emitting first reports source errors with the .attn line and caret.
   ma::CudaEmitOptions emitOptions;
+  emitOptions.tileQ = tile.tileQ;
   emitOptions.variants.clear();
   for (const auto &[d, dim] : variants)
     emitOptions.variants.push_back({d, dim});
@@ -168,6 +174,9 @@ int emitCuda(const Args &args, Session &s, const std::string &emit,
   options.format = emit;
   options.variants = variants;
   options.verbose = usage;
+  options.tileQ = tile.tileQ;
+  if (usage)
+    fmt::print(stderr, "query tile {}: {}\n", tile.tileQ, tile.reason);
   try {
     rt::jit::CudaCompileInfo info;
     rt::cuda::Bundle bundle =
