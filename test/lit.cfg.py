@@ -34,6 +34,21 @@ if getattr(config, "attnc_have_nvrtc", False):
     config.available_features.add("nvrtc")
 config.substitutions.append(("%device_include", os.path.join(config.attnc_src_root, "runtime", "device")))
 
-# GPU tests run only where a device is really usable (see bench/gpu/).
-if os.environ.get("ATTNC_HAVE_CUDA") == "1":
+# GPU tests run only where a device is really usable: the driver loads,
+# initializes and reports a device (ATTNC_HAVE_CUDA=0 turns them off).
+def cuda_usable():
+    if os.environ.get("ATTNC_HAVE_CUDA") == "0":
+        return False
+    import ctypes
+    try:
+        lib = ctypes.CDLL(os.environ.get("ATTNC_LIBCUDA", "libcuda.so.1"))
+        count = ctypes.c_int(0)
+        return (lib.cuInit(0) == 0 and
+                lib.cuDeviceGetCount(ctypes.byref(count)) == 0 and
+                count.value > 0)
+    except (OSError, AttributeError):
+        return False
+
+
+if cuda_usable():
     config.available_features.add("cuda")
