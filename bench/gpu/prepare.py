@@ -21,6 +21,7 @@ bf16 head dim 128 and flex modules too.
 Needs only the Python standard library.
 """
 import argparse
+import concurrent.futures
 import glob
 import json
 import os
@@ -91,6 +92,50 @@ def compile_bundle(attnc, src, pattern, target, variants, out):
     return manifest(out)
 
 
+def prepare_example(attnc, art, target, src, pattern):
+    """Bundle, flex module, small inputs and CPU outputs of one example pattern."""
+    example = os.path.basename(os.path.dirname(src))
+    name = f"{example[:2]}-{pattern}"
+    rng = random.Random(name)  # the same inputs whatever the thread order
+    bundle = os.path.join(art, "bundles", name)
+    info = compile_bundle(attnc, src, pattern, target,
+                          [("f16", 64), ("bf16", 64), ("f16", 128), ("bf16", 128)], bundle)
+    run([attnc, "compile", src, "--pattern", pattern, "--emit=flex",
+         "-o", os.path.join(art, "flex", name + ".py")])
+    params = {p: 3 for p in info["params"]}
+    sets = [a for p, v in params.items() for a in ("--set", f"{p}={v}")]
+    heads = info["heads"] or 2
+    kv_heads = heads // 2 if heads % 2 == 0 else heads
+    small = os.path.join(art, "small", name)
+    os.makedirs(small, exist_ok=True)
+    shapes = []
+    for n in LENGTHS:
+        for nq, nk in ((n, n), (1, n)):  # prefill and decoding
+            tag = f"{nq}x{nk}"
+            files = [os.path.join(small, f"{t}-{tag}.npy") for t in ("q", "k", "v")]
+            random_tensor(files[0], [1, heads, nq, 64], rng)
+            random_tensor(files[1], [1, kv_heads, nk, 64], rng)
+            random_tensor(files[2], [1, kv_heads, nk, 64], rng)
+            r = run([attnc, "run", src, "--pattern", pattern, *sets, "--device", "cpu",
+                     "--quiet", "--q", files[0], "--k", files[1], "--v", files[2],
+                     "-o", os.path.join(small, f"expected-{tag}.npy")], check=False)
+            if r.returncode == 0:
+                shapes.append((nq, nk))
+            else:
+                for f in files:
+                    os.remove(f)
+        if shapes:
+            break
+    if not shapes:
+        sys.exit(f"prepare: no length in {LENGTHS} works for {src}:{pattern}")
+    print(f"prepared {name}: shapes {shapes}", flush=True)
+    return {"name": name, "file": os.path.relpath(src, ROOT), "pattern": pattern,
+            "params": params, "heads": heads, "kv_heads": kv_heads,
+            "shapes": shapes, "kind": "example",
+            # the SDPA check's length: grid layouts keep theirs
+            "large": 2048 if shapes[0][0] in (333, 256) else shapes[0][0]}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("art", nargs="?", default=os.path.join(HERE, "artifacts"))
@@ -103,58 +148,11 @@ def main():
     shutil.rmtree(art, ignore_errors=True)
     for d in ("bundles", "flex", "small"):
         os.makedirs(os.path.join(art, d))
-    rng = random.Random(7)
-    cases = []
-
-    # Example patterns: small shapes checked against the CPU path.
-    for src in sorted(glob.glob(os.path.join(ROOT, "examples", "*", "*.attn"))):
-        example = os.path.basename(os.path.dirname(src))
-        for pattern in patterns_of(src):
-            name = f"{example[:2]}-{pattern}"
-            bundle = os.path.join(art, "bundles", name)
-            info = compile_bundle(attnc, src, pattern, args.target,
-                                  [("f16", 64), ("bf16", 64), ("f16", 128), ("bf16", 128)],
-                                  bundle)
-            run([attnc, "compile", src, "--pattern", pattern, "--emit=flex",
-                 "-o", os.path.join(art, "flex", name + ".py")])
-            params = {p: 3 for p in info["params"]}
-            sets = [a for p, v in params.items() for a in ("--set", f"{p}={v}")]
-            heads = info["heads"] or 2
-            kv_heads = heads // 2 if heads % 2 == 0 else heads
-            shapes = []
-            for n in LENGTHS:
-                shapes = [(n, n), (1, n)]  # prefill and decoding
-                small = os.path.join(art, "small", name)
-                os.makedirs(small, exist_ok=True)
-                ok = []
-                for nq, nk in shapes:
-                    tag = f"{nq}x{nk}"
-                    q = os.path.join(small, f"q-{tag}.npy")
-                    k = os.path.join(small, f"k-{tag}.npy")
-                    v = os.path.join(small, f"v-{tag}.npy")
-                    random_tensor(q, [1, heads, nq, 64], rng)
-                    random_tensor(k, [1, kv_heads, nk, 64], rng)
-                    random_tensor(v, [1, kv_heads, nk, 64], rng)
-                    r = run([attnc, "run", src, "--pattern", pattern, *sets, "--device", "cpu",
-                             "--quiet", "--q", q, "--k", k, "--v", v,
-                             "-o", os.path.join(small, f"expected-{tag}.npy")], check=False)
-                    if r.returncode == 0:
-                        ok.append((nq, nk))
-                    else:
-                        for f in (q, k, v):
-                            os.remove(f)
-                if ok:
-                    shapes = ok
-                    break
-                shapes = []
-            if not shapes:
-                sys.exit(f"prepare: no length in {LENGTHS} works for {src}:{pattern}")
-            cases.append({"name": name, "file": os.path.relpath(src, ROOT), "pattern": pattern,
-                          "params": params, "heads": heads, "kv_heads": kv_heads,
-                          "shapes": shapes, "kind": "example",
-                          # the SDPA check's length: grid layouts keep theirs
-                          "large": 2048 if shapes[0][0] in (333, 256) else shapes[0][0]})
-            print(f"prepared {name}: shapes {shapes}", flush=True)
+    jobs = [(src, pattern) for src in sorted(glob.glob(os.path.join(ROOT, "examples", "*", "*.attn")))
+            for pattern in patterns_of(src)]
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        cases = list(pool.map(lambda job: prepare_example(attnc, art, args.target, *job), jobs))
 
     # Benchmark patterns: bf16, head dim 128.
     for file, pattern in BENCH:

@@ -1,4 +1,5 @@
 //===- BundleTest.cpp - CUDA bundles on disk: round trip and every error --===//
+#include "TestSupport.h"
 #include "attn/attn.h"
 #include "runtime/cuda/Bundle.h"
 
@@ -44,14 +45,7 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-std::string errorOf(const std::function<void()> &fn) {
-  try {
-    fn();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using attn::test::errorOf;
 
 void writeText(const fs::path &p, const std::string &text) {
   std::ofstream(p, std::ios::binary) << text;

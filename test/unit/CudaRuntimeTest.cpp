@@ -6,6 +6,7 @@
 // protocol end to end with the device kernels run by KernelEmulator.h.
 //
 //===----------------------------------------------------------------------===//
+#include "TestSupport.h"
 #include "KernelEmulator.h"
 #include "runtime/device/attn_kernels.cuh"
 
@@ -26,14 +27,7 @@ namespace {
 
 const char *kStub = "/usr/local/cuda/lib64/stubs/libcuda.so";
 
-std::string errorOf(const std::function<void()> &fn) {
-  try {
-    fn();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using attn::test::errorOf;
 
 Bundle bundle() {
   Bundle b;

@@ -5,6 +5,7 @@
 // program. Skipped where a GPU is usable (the GPU check covers that side).
 //
 //===----------------------------------------------------------------------===//
+#include "TestSupport.h"
 #include "attn/attn.h"
 #include "runtime/cuda/CudaDriver.h"
 
@@ -18,14 +19,7 @@ using namespace attn;
 namespace {
 const char *kSource = "pattern local { mask sliding(5) | sink(2) }";
 
-std::string errorOf(const std::function<void()> &fn) {
-  try {
-    fn();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using attn::test::errorOf;
 } // namespace
 
 TEST(ProgramDevice, CudaTargetThrowsTheReason) {
