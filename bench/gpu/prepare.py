@@ -133,7 +133,7 @@ def prepare_example(attnc, art, target, src, pattern):
             "params": params, "heads": heads, "kv_heads": kv_heads,
             "shapes": shapes, "kind": "example",
             # the SDPA check's length: grid layouts keep theirs
-            "large": 2048 if shapes[0][0] in (333, 256) else shapes[0][0]}
+            "large": 2048 if shapes[0][0] == LENGTHS[0] else shapes[0][0]}
 
 
 def main():
