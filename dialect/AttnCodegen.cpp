@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -176,9 +177,54 @@ Value mlir::attn::BigBirdParams::fixedAllowed(CodeBuilder &cb, Value r,
   return cb.lor(inWindow, cb.lor(cb.lt(r, globals), cb.lt(c, globals)));
 }
 
+/// The threshold in one pass over the key blocks, keeping the R smallest
+/// candidate pairs sorted in 2R loop-carried values (R = `random`, a small
+/// constant): each block's key is hashed once instead of R times. Empty
+/// slots hold (UMAX, INT64_MAX), above every real pair.
+static std::pair<Value, Value> thresholdOnePass(BigBirdParams &bp,
+                                                CodeBuilder &cb, Value h,
+                                                Value r, Value nkb,
+                                                int64_t R) {
+  Value emptyKey = cb.c64(-1), emptyC = cb.c64(INT64_MAX);
+  SmallVector<Value> init;
+  for (int64_t i = 0; i < R; ++i)
+    init.append({emptyKey, emptyC});
+  auto loop = scf::ForOp::create(
+      cb.b, cb.loc, cb.c64(0), nkb, cb.c64(1), init,
+      [&](OpBuilder &ib, Location il, Value c, ValueRange slots) {
+        CodeBuilder icb(ib, il);
+        Value valid = icb.lnot(bp.fixedAllowed(icb, r, c));
+        Value xk = bigBirdKey(icb, bp.seed, h, r, c), xc = c;
+        SmallVector<Value> next;
+        // Insertion into the sorted slots: swap down while smaller.
+        for (int64_t i = 0; i < R; ++i) {
+          Value sk = slots[2 * i], sc = slots[2 * i + 1];
+          Value less = icb.land(valid, keyLess(icb, xk, xc, sk, sc));
+          next.push_back(icb.select(less, xk, sk));
+          next.push_back(icb.select(less, xc, sc));
+          xk = icb.select(less, sk, xk);
+          xc = icb.select(less, sc, xc);
+        }
+        scf::YieldOp::create(ib, il, next);
+      });
+  // The largest filled slot; none: (0, -1), below every pair.
+  Value thrKey = cb.c64(0), thrC = cb.c64(-1);
+  for (int64_t i = 0; i < R; ++i) {
+    Value sk = loop.getResult(2 * i), sc = loop.getResult(2 * i + 1);
+    Value filled = cb.lnot(cb.land(cb.eq(sk, emptyKey), cb.eq(sc, emptyC)));
+    thrKey = cb.select(filled, sk, thrKey);
+    thrC = cb.select(filled, sc, thrC);
+  }
+  return {thrKey, thrC};
+}
+
 std::pair<Value, Value>
 mlir::attn::BigBirdParams::threshold(CodeBuilder &cb, Value h, Value r,
                                      Value nkb) {
+  if (std::optional<int64_t> R = getConstantIntValue(random);
+      R && *R >= 1 && *R <= 8)
+    return thresholdOnePass(*this, cb, h, r, nkb, *R);
+  // A run-time or large `random`: R passes, each finding the next smallest.
   OpBuilder &b = cb.b;
   Location loc = cb.loc;
   Value zero = cb.c64(0), one = cb.c64(1);
