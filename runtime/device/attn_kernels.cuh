@@ -13,15 +13,16 @@
 //                                    const attn_i64 *params);
 //   };
 //   ATTN_DEFINE_BLOCKMAP_KERNELS(AttnPattern)
-//   ATTN_DEFINE_FWD_KERNELS(AttnPattern, bf16, 128)
+//   ATTN_DEFINE_FWD_KERNELS_M(AttnPattern, bf16, 128, 8, 1) // D, warps, row blocks
 //
 // classify returns 0 (EMPTY), 1 (PARTIAL) or 2 (FULL) for the tile
 // q in [q0, q1), k in [k0, k1); mask is the element predicate (raw query
 // index; bottom-right alignment for nq != nk is inside the function).
 //
 // The forward kernel is FlashAttention-2 style: a CTA of kWarps warps owns a
-// 16*kWarps query tile, keeps Q in registers, walks its key-tile list with
-// cp.async double buffering, computes S = Q K^T and O += P V with
+// 16*kM*kWarps query tile (kM 16-row blocks per warp), keeps Q in registers
+// (or reloads it from shared memory for large heads), walks its key-tile
+// list with cp.async double buffering, computes S = Q K^T and O += P V with
 // mma.sync.m16n8k16 (bf16 or fp16 in, fp32 accumulate), ldmatrix from
 // XOR-swizzled shared memory, and the online softmax in registers. FULL tiles
 // skip the predicate; PARTIAL tiles and the last (ragged) key tile mask.
