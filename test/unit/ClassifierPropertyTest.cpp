@@ -7,6 +7,7 @@
 // predicate equals the reference element by element.
 //
 //===----------------------------------------------------------------------===//
+#include "AttnTestContext.h"
 #include "frontend/Frontend.h"
 #include "passes/InitAll.h"
 #include "passes/Passes.h"
@@ -189,45 +190,14 @@ std::vector<Family> families() {
   return f;
 }
 
-class ClassifierProperty : public ::testing::TestWithParam<Family> {
+class ClassifierProperty : public ::testing::TestWithParam<Family>,
+                           protected ::attn::test::AttnTestContext {
 protected:
-  ClassifierProperty() {
-    DialectRegistry registry;
-    registerAttnDialects(registry);
-    ctx.appendDialectRegistry(registry);
-    ctx.loadAllAvailableDialects();
-    handler = std::make_unique<ScopedDiagnosticHandler>(
-        &ctx, [this](Diagnostic &d) {
-          diagnostics += d.str() + "\n";
-          return success();
-        });
-  }
-
   OwningOpRef<ModuleOp> compile(const Family &f,
                                 const std::vector<std::string> &values,
                                 int64_t tq, int64_t tk) {
-    llvm::SourceMgr sm;
-    sm.AddNewSourceBuffer(
-        llvm::MemoryBuffer::getMemBufferCopy(f.source, "property.attn"),
-        llvm::SMLoc());
-    OwningOpRef<ModuleOp> module = importAttn(sm, &ctx);
-    if (!module)
-      return nullptr;
-    PassManager pm(&ctx);
-    PipelineOptions options;
-    options.pattern = "p";
-    options.values = values;
-    options.tileQ = tq;
-    options.tileK = tk;
-    buildAttnPipeline(pm, options);
-    if (failed(pm.run(*module)))
-      return nullptr;
-    return module;
+    return compilePattern(f.source, "property.attn", values, tq, tk);
   }
-
-  MLIRContext ctx;
-  std::unique_ptr<ScopedDiagnosticHandler> handler;
-  std::string diagnostics;
 };
 
 TEST_P(ClassifierProperty, SoundAndExactOnRandomShapes) {

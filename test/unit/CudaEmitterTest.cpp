@@ -8,6 +8,7 @@
 // are errors on the op, output is deterministic, run-time params are named.
 //
 //===----------------------------------------------------------------------===//
+#include "AttnTestContext.h"
 #include "codegen/CudaEmitter.h"
 #include "passes/InitAll.h"
 #include "runtime/reference/ArithInterpreter.h"
@@ -168,27 +169,14 @@ const std::vector<int64_t> kValues = {
     std::numeric_limits<int64_t>::min() + 1, 0x5555555555555555LL,
     -0x123456789LL};
 
-class CudaEmitterTest : public ::testing::Test {
+class CudaEmitterTest : public ::testing::Test,
+                        protected ::attn::test::AttnTestContext {
 protected:
-  CudaEmitterTest() {
-    DialectRegistry registry;
-    registerAttnDialects(registry);
-    ctx.appendDialectRegistry(registry);
-    ctx.loadAllAvailableDialects();
-    handler = std::make_unique<ScopedDiagnosticHandler>(
-        &ctx, [this](Diagnostic &d) {
-          diagnostics += d.str() + "\n";
-          return success();
-        });
-  }
   ModuleOp parse(const std::string &src) {
     module = parseSourceString<ModuleOp>(src, &ctx);
     EXPECT_TRUE(module) << diagnostics;
     return module ? *module : ModuleOp();
   }
-  MLIRContext ctx;
-  std::unique_ptr<ScopedDiagnosticHandler> handler;
-  std::string diagnostics;
   OwningOpRef<ModuleOp> module;
 };
 

@@ -9,6 +9,7 @@
 // the reference mask on every tile of the grid and on random rectangles.
 //
 //===----------------------------------------------------------------------===//
+#include "AttnTestContext.h"
 #include "codegen/CpuJit.h"
 #include "codegen/CpuLowering.h"
 #include "frontend/Frontend.h"
@@ -222,42 +223,15 @@ std::vector<Family> families() {
   };
 }
 
-class JitBlockMap : public ::testing::TestWithParam<Family> {
+class JitBlockMap : public ::testing::TestWithParam<Family>,
+                    protected ::attn::test::AttnTestContext {
 protected:
-  JitBlockMap() {
-    DialectRegistry registry;
-    registerAttnDialects(registry);
-    registerCpuLoweringDialects(registry);
-    ctx.appendDialectRegistry(registry);
-    ctx.loadAllAvailableDialects();
-    handler =
-        std::make_unique<ScopedDiagnosticHandler>(&ctx, [this](Diagnostic &d) {
-          diagnostics += d.str() + "\n";
-          return success();
-        });
-  }
+  JitBlockMap() : AttnTestContext(registerCpuLoweringDialects) {}
 
   OwningOpRef<ModuleOp> compile(const Family &f,
                                 const std::vector<std::string> &values,
                                 int64_t tq, int64_t tk) {
-    llvm::SourceMgr sm;
-    sm.AddNewSourceBuffer(
-        llvm::MemoryBuffer::getMemBufferCopy(f.source, "jit.attn"),
-        llvm::SMLoc());
-    OwningOpRef<ModuleOp> module = importAttn(sm, &ctx);
-    if (!module)
-      return nullptr;
-    PassManager pm(&ctx);
-    PipelineOptions options;
-    options.pattern = "p";
-    options.values = values;
-    options.tileQ = tq;
-    options.tileK = tk;
-    options.stop = Stage::AttnScheduled;
-    buildAttnPipeline(pm, options);
-    if (failed(pm.run(*module)))
-      return nullptr;
-    return module;
+    return compilePattern(f.source, "jit.attn", values, tq, tk);
   }
 
   std::unique_ptr<CpuJitModule> jit(ModuleOp module) {
@@ -276,9 +250,6 @@ protected:
     return loaded;
   }
 
-  MLIRContext ctx;
-  std::unique_ptr<ScopedDiagnosticHandler> handler;
-  std::string diagnostics;
 };
 
 TEST_P(JitBlockMap, EqualsInterpretedAndReference) {
