@@ -576,12 +576,10 @@ __device__ void combineSplits(const AttnFwdParams &p) {
   }
 
 /// attn_fwd_<DT>_d<D>, attn_fwd_split_<DT>_d<D> and attn_combine_<DT>_d<D>
-/// for DT in {bf16, f16}; kWarps warps per CTA (query tile 16 * kWarps).
+/// for DT in {bf16, f16}: WARPS warps per CTA, each with M blocks of 16
+/// query rows (query tile 16 * M * WARPS).
 #define ATTN_IS_BF16_bf16 true
 #define ATTN_IS_BF16_f16 false
-#define ATTN_DEFINE_FWD_KERNELS(PATTERN, DT, D, WARPS)                         \
-  ATTN_DEFINE_FWD_KERNELS_M(PATTERN, DT, D, WARPS, 1)
-/// The same with M row blocks of 16 per warp (query tile 16 * M * WARPS).
 #define ATTN_DEFINE_FWD_KERNELS_M(PATTERN, DT, D, WARPS, M)                    \
   extern "C" __global__ void __launch_bounds__(32 * WARPS)                     \
       attn_fwd_##DT##_d##D(const AttnFwdParams p) {                            \
