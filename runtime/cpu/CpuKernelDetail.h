@@ -63,7 +63,7 @@ struct Scratch {
     acc.assign(rowsPad * ldv, 0);
     m.assign(rowsPad, 0);
     l.assign(rowsPad, 0);
-    row.assign(std::max(d, dv), 0);
+    row.assign(std::max(d, ldv), 0);
     mask.assign(bq * bk, 0);
   }
 };
