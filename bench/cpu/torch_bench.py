@@ -12,7 +12,7 @@ semantics, Nq == Nk so p == q) and times, on the CPU:
                    with torch.compile, with create_block_mask(mask_mod) at the
                    default 128 x 128 block size
 
-One JSON object per line on stdout: median_ms, gflops (4*D FLOPs per allowed
+One JSON object per line on stdout: median_ms, min_ms, gflops (4*D FLOPs per allowed
 query/key pair, the same count as `attnc run --bench`), density, ...
 
 torch is a benchmark-only dependency (see bench/README.md); never a build or
@@ -92,7 +92,8 @@ def dense_mask(name, n):
     return MASK_MODS[name](z, z, idx[:, None], idx[None, :])
 
 
-def median_ms(fn, repeat, warmup):
+def time_ms(fn, repeat, warmup):
+    """(median, fastest) milliseconds of `repeat` runs after `warmup`."""
     for _ in range(warmup):
         fn()
     times = []
@@ -100,7 +101,7 @@ def median_ms(fn, repeat, warmup):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
+    return statistics.median(times) * 1e3, min(times) * 1e3
 
 
 DTYPES = {"f32": torch.float32, "bf16": torch.bfloat16}
@@ -196,8 +197,10 @@ def main():
                         "density": round(density, 6), "torch": torch.__version__,
                         "repeat": args.repeat}
 
-                def emit(impl, ms, **extra):
+                def emit(impl, timing, **extra):
+                    ms, fastest = timing
                     rec = dict(impl=impl, **base, median_ms=round(ms, 4),
+                               min_ms=round(fastest, 4),
                                gflops=round(4.0 * d * pairs / (ms * 1e-3) / 1e9, 3))
                     rec.update(extra)
                     print(json.dumps(rec), flush=True)
@@ -205,12 +208,12 @@ def main():
                 ref = None  # an SDPA output, to check the compiled flex kernel
                 with torch.inference_mode():
                     if name == "causal" and "sdpa" in impls:
-                        ms = median_ms(lambda: F.scaled_dot_product_attention(
+                        ms = time_ms(lambda: F.scaled_dot_product_attention(
                             q, k, v, is_causal=True), args.repeat, 1)
                         emit("torch_sdpa", ms)
                         ref = F.scaled_dot_product_attention(q, k, v, is_causal=True)
                     if name != "causal" and "sdpa_mask" in impls:
-                        ms = median_ms(lambda: F.scaled_dot_product_attention(
+                        ms = time_ms(lambda: F.scaled_dot_product_attention(
                             q, k, v, attn_mask=mask), args.repeat, 1)
                         emit("torch_sdpa_mask", ms)
                         ref = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
@@ -222,7 +225,7 @@ def main():
                         t0 = time.perf_counter()
                         out = flex(q, k, v, block_mask=bm)  # compiles on first use
                         first_s = time.perf_counter() - t0
-                        ms = median_ms(lambda: flex(q, k, v, block_mask=bm),
+                        ms = time_ms(lambda: flex(q, k, v, block_mask=bm),
                                        args.repeat, 1)
                         extra = {}
                         if ref is not None:

@@ -156,7 +156,7 @@ void attn::cpu::runAttention(const AttentionArgs &a) {
   int threads = a.threads > 0 ? a.threads
                               : std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<int>(std::min<int64_t>(threads, maxWork));
-  std::barrier sync(threads);
+  std::barrier<> sync(threads);
   std::vector<std::atomic<size_t>> nextPack(groups.size()),
       nextItem(groups.size());
   auto worker = [&] {

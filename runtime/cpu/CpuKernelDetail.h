@@ -12,13 +12,15 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace attn::cpu::detail {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr float kLog2e = 1.4426950408889634f;
-/// Micro-kernel block: 6 query rows x 16 keys (or 16 output columns).
+/// Micro-kernel block: 6 query rows x 16 keys (or 16 output columns); the
+/// last block of a tile takes the 1-5 rows left.
 constexpr int64_t kRowBlock = 6, kColBlock = 16;
 
 inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
@@ -49,20 +51,20 @@ inline void storeElem(void *base, ElemType t, int64_t i, float v) {
   }
 }
 
-/// Per-thread scratch, padded to whole micro-kernel blocks.
+/// Per-thread scratch; key and value columns padded to whole micro-kernel
+/// strips.
 struct Scratch {
-  int64_t rowsPad = 0, ldk = 0, ldv = 0;
+  int64_t ldk = 0, ldv = 0;
   std::vector<float> q, s, acc, m, l, row;
   std::vector<uint8_t> mask;
   void resize(int64_t bq, int64_t bk, int64_t d, int64_t dv) {
-    rowsPad = roundUp(bq, kRowBlock);
     ldk = roundUp(bk, kColBlock);
     ldv = roundUp(dv, kColBlock);
-    q.assign(rowsPad * d, 0);
-    s.assign(rowsPad * ldk, 0);
-    acc.assign(rowsPad * ldv, 0);
-    m.assign(rowsPad, 0);
-    l.assign(rowsPad, 0);
+    q.assign(bq * d, 0);
+    s.assign(bq * ldk, 0);
+    acc.assign(bq * ldv, 0);
+    m.assign(bq, 0);
+    l.assign(bq, 0);
     row.assign(std::max(d, ldv), 0);
     mask.assign(bq * bk, 0);
   }

@@ -288,6 +288,15 @@ std::vector<Case> cases() {
       {"sparse_transformer_strided",
        "pattern p { mask sparse_transformer_strided(13) }", {}, {}, 1, 2, 2, 97,
        131, 16},
+      // The kernel builds specialized for head dims 64 and 128 (64-key
+      // tiles), with ragged last tiles and a row tail, and a head dim that
+      // is not a multiple of the 16-column strips.
+      {"causal_d64", "pattern p { mask causal() }", {}, {}, 1, 2, 1, 143, 143,
+       64},
+      {"sliding_d128", "pattern p { mask sliding(70) }", {}, {}, 1, 2, 2, 131,
+       150, 128},
+      {"causal_d24", "pattern p { mask causal() }", {}, {}, 1, 1, 1, 77, 77,
+       24},
   };
 }
 
