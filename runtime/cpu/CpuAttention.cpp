@@ -5,7 +5,9 @@
 #include <atomic>
 #include <barrier>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <limits>
 #include <thread>
 #include <tuple>
@@ -17,16 +19,42 @@ namespace {
 
 using namespace attn::cpu::detail;
 
-/// AVX2+FMA when the CPU has it, else the baseline build.
-bool useAvx2() {
+struct CpuFeatures {
+  bool avx2 = false, avx512 = false;
+};
+
+const CpuFeatures &cpuFeatures() {
+  static const CpuFeatures f = [] {
+    CpuFeatures r;
 #if defined(__x86_64__)
-  static const bool hasAvx2 = __builtin_cpu_supports("avx2") &&
-                              __builtin_cpu_supports("fma") &&
-                              __builtin_cpu_supports("f16c");
-  return hasAvx2;
+    r.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
+    r.avx512 = r.avx2 && __builtin_cpu_supports("avx512f");
 #else
-  return false;
+    // Other hosts: every build is plain C++ compiled for the host.
+    r.avx2 = r.avx512 = true;
 #endif
+    return r;
+  }();
+  return f;
+}
+
+/// The widest build the CPU runs, or the one ATTNC_CPU_KERNEL names when
+/// the CPU runs it (read on every call, so tests can switch builds).
+const KernelBuild &selectBuild() {
+  const CpuFeatures &f = cpuFeatures();
+  if (const char *env = std::getenv("ATTNC_CPU_KERNEL")) {
+    std::string_view want = env;
+    if (want == "generic")
+      return generic::build;
+    if (want == "avx2" && f.avx2)
+      return avx2::build;
+    if (want == "wide16" && f.avx2)
+      return wide16::build;
+    if (want == "avx512" && f.avx512)
+      return avx512::build;
+  }
+  return f.avx512 ? avx512::build : f.avx2 ? avx2::build : generic::build;
 }
 
 const char *typeName(ElemType t) {
@@ -90,14 +118,16 @@ std::string attn::cpu::checkAttentionArgs(const AttentionArgs &a) {
   return "";
 }
 
+const char *attn::cpu::kernelBuildName() { return selectBuild().name; }
+
 void attn::cpu::runAttention(const AttentionArgs &a) {
   const TileLists &t = *a.tiles;
   const int64_t batch = a.q.shape[0], heads = a.q.shape[1];
   const int64_t kvHeads = a.k.shape[1], groupSize = heads / kvHeads;
   const int64_t dim = a.q.shape[3], dv = a.v.shape[3];
-  const bool avx2 = useAvx2();
-  auto pack = avx2 ? avx2::packTile : generic::packTile;
-  auto item = avx2 ? avx2::runItem : generic::runItem;
+  const KernelBuild &isa = selectBuild();
+  auto pack = isa.packTile;
+  auto item = isa.runItem;
 
   // Work is done one (batch, kv head) group at a time: its key tiles are
   // packed once (K transposed, fp32), then every query tile of the group's
@@ -141,8 +171,8 @@ void attn::cpu::runAttention(const AttentionArgs &a) {
     }
 
   PackedKV packed;
-  packed.ldk = roundUp(t.tileK, kColBlock);
-  packed.ldv = roundUp(dv, kColBlock);
+  packed.ldk = roundUp(t.tileK, isa.colBlock);
+  packed.ldv = roundUp(dv, isa.colBlock);
   packed.ktStride = dim * packed.ldk;
   packed.vStride = packed.ldk * packed.ldv;
   std::vector<float> kt(t.numKTiles * packed.ktStride),
@@ -161,7 +191,7 @@ void attn::cpu::runAttention(const AttentionArgs &a) {
       nextItem(groups.size());
   auto worker = [&] {
     Scratch sc;
-    sc.resize(t.tileQ, t.tileK, dim, dv);
+    sc.resize(t.tileQ, t.tileK, dim, dv, isa.colBlock);
     for (size_t gi = 0; gi < groups.size(); ++gi) {
       const Group &g = groups[gi];
       for (size_t i; (i = nextPack[gi].fetch_add(1)) < g.tiles.size();)

@@ -64,6 +64,14 @@ std::string checkAttentionArgs(const AttentionArgs &args);
 /// Runs the kernel (call checkAttentionArgs first).
 void runAttention(const AttentionArgs &args);
 
+/// The kernel build runAttention uses now: "avx512" (AVX-512F, 16 lanes),
+/// "avx2" (AVX2 + FMA + F16C, 8 lanes) or "generic" (the baseline ISA), the
+/// widest the CPU runs. The environment variable ATTNC_CPU_KERNEL picks
+/// another one the CPU runs ("generic", "avx2", "avx512", or "wide16": the
+/// AVX-512 build's 16-lane code compiled for AVX2, for tests); names the
+/// CPU cannot run are ignored.
+const char *kernelBuildName();
+
 /// The naive reference: dense scores, masked by `allowed(b, h, q, k)`, in
 /// double precision. For tests and --check.
 void referenceAttention(

@@ -3,4 +3,5 @@
 #include <cmath>
 
 #define ATTN_KERNEL_NS avx2
+#define ATTN_VEC_WIDTH 8
 #include "runtime/cpu/CpuKernel.inc"

@@ -1,7 +1,7 @@
 //===- CpuKernelDetail.h - internals shared by the kernel builds -*- C++ -*-===//
 //
-// The kernel body (CpuKernel.inc) is compiled twice, for AVX2+FMA and for
-// the baseline ISA; CpuAttention.cpp picks one at run time.
+// The kernel body (CpuKernel.inc) is compiled once per ISA (KernelBuild);
+// CpuAttention.cpp picks one at run time.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_RUNTIME_CPU_CPUKERNELDETAIL_H
@@ -19,9 +19,6 @@ namespace attn::cpu::detail {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr float kLog2e = 1.4426950408889634f;
-/// Micro-kernel block: 6 query rows x 16 keys (or 16 output columns); the
-/// last block of a tile takes the 1-5 rows left.
-constexpr int64_t kRowBlock = 6, kColBlock = 16;
 
 inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -52,14 +49,15 @@ inline void storeElem(void *base, ElemType t, int64_t i, float v) {
 }
 
 /// Per-thread scratch; key and value columns padded to whole micro-kernel
-/// strips.
+/// strips of `colBlock` columns.
 struct Scratch {
   int64_t ldk = 0, ldv = 0;
   std::vector<float> q, s, acc, m, l, row;
   std::vector<uint8_t> mask;
-  void resize(int64_t bq, int64_t bk, int64_t d, int64_t dv) {
-    ldk = roundUp(bk, kColBlock);
-    ldv = roundUp(dv, kColBlock);
+  void resize(int64_t bq, int64_t bk, int64_t d, int64_t dv,
+              int64_t colBlock) {
+    ldk = roundUp(bk, colBlock);
+    ldv = roundUp(dv, colBlock);
     q.assign(bq * d, 0);
     s.assign(bq * ldk, 0);
     acc.assign(bq * ldv, 0);
@@ -80,18 +78,32 @@ struct PackedKV {
   float *kt = nullptr, *v = nullptr;
 };
 
-namespace avx2 {
-void packTile(const AttentionArgs &a, int64_t b, int64_t hk, int64_t kTile,
-              const PackedKV &pack, Scratch &sc);
-void runItem(const AttentionArgs &a, const WorkItem &w, const PackedKV &pack,
-             Scratch &sc);
-} // namespace avx2
+/// One build of the kernel body (CpuKernel.inc) for an ISA.
+struct KernelBuild {
+  const char *name;
+  /// The width of the packed key/value strips: PackedKV and Scratch pad
+  /// keys and value columns to a multiple of it.
+  int64_t colBlock;
+  void (*packTile)(const AttentionArgs &a, int64_t b, int64_t hk,
+                   int64_t kTile, const PackedKV &pack, Scratch &sc);
+  void (*runItem)(const AttentionArgs &a, const WorkItem &w,
+                  const PackedKV &pack, Scratch &sc);
+};
+
 namespace generic {
-void packTile(const AttentionArgs &a, int64_t b, int64_t hk, int64_t kTile,
-              const PackedKV &pack, Scratch &sc);
-void runItem(const AttentionArgs &a, const WorkItem &w, const PackedKV &pack,
-             Scratch &sc);
-} // namespace generic
+extern const KernelBuild build; // the baseline ISA, 8 lanes
+}
+namespace avx2 {
+extern const KernelBuild build; // AVX2 + FMA + F16C, 8 lanes
+}
+namespace avx512 {
+extern const KernelBuild build; // AVX-512F, 16 lanes
+}
+namespace wide16 {
+/// The AVX-512 build's 16-lane code compiled for AVX2, so that machines
+/// without AVX-512 test it (ATTNC_CPU_KERNEL=wide16); slower than avx2.
+extern const KernelBuild build;
+}
 
 } // namespace attn::cpu::detail
 

@@ -95,7 +95,8 @@ struct Case {
   bool bshd = false;
 };
 
-class ProgramTest : public ::testing::TestWithParam<std::tuple<Case, attn::DType>> {
+/// Compiles a case, runs it on the CPU and compares with the reference.
+class ProgramTestBase : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
     auto dir = std::filesystem::temp_directory_path() /
@@ -140,9 +141,15 @@ protected:
     };
   }
 
+  void checkCase(const Case &c, attn::DType dtype);
+
   MLIRContext ctx;
   OwningOpRef<ModuleOp> module;
 };
+
+class ProgramTest
+    : public ProgramTestBase,
+      public ::testing::WithParamInterface<std::tuple<Case, attn::DType>> {};
 
 attn::Tensor makeTensor(Buffer &buf, attn::DType dtype,
                         std::array<int64_t, 4> shape, bool bshd) {
@@ -155,8 +162,7 @@ attn::Tensor makeTensor(Buffer &buf, attn::DType dtype,
   return t;
 }
 
-TEST_P(ProgramTest, MatchesReference) {
-  auto [c, dtype] = GetParam();
+void ProgramTestBase::checkCase(const Case &c, attn::DType dtype) {
   auto allowed = referenceMask(c);
   ASSERT_TRUE(allowed);
   attn::CompileOptions options;
@@ -200,6 +206,11 @@ TEST_P(ProgramTest, MatchesReference) {
   for (size_t i = 0; i < qn; ++i)
     worst = std::max(worst, std::abs(double(valueAt(ob, i)) - rb.f32[i]));
   EXPECT_LE(worst, tol) << "largest absolute error";
+}
+
+TEST_P(ProgramTest, MatchesReference) {
+  auto [c, dtype] = GetParam();
+  checkCase(c, dtype);
 }
 
 std::vector<Case> cases() {
@@ -363,3 +374,64 @@ TEST(ProgramErrors, ReportsDiagnosticsAndShapes) {
 }
 
 } // namespace
+
+/// The other kernel builds (ATTNC_CPU_KERNEL): the baseline ISA, and the
+/// AVX-512 build's 16-lane code compiled for AVX2 ("wide16"), on a subset of
+/// the cases that covers row tails, ragged tiles, odd head dims, GQA,
+/// decoding, strides and empty rows.
+class ProgramBuildTest
+    : public ProgramTestBase,
+      public ::testing::WithParamInterface<
+          std::tuple<Case, attn::DType, std::string>> {};
+
+TEST_P(ProgramBuildTest, MatchesReference) {
+  auto [c, dtype, build] = GetParam();
+  struct EnvGuard {
+    ~EnvGuard() { unsetenv("ATTNC_CPU_KERNEL"); }
+  } guard;
+  setenv("ATTNC_CPU_KERNEL", build.c_str(), 1);
+  if (build != attn::cpu::kernelBuildName())
+    GTEST_SKIP() << "this CPU does not run the " << build << " kernel build";
+  checkCase(c, dtype);
+}
+
+std::vector<Case> buildCases() {
+  std::vector<Case> out;
+  for (const Case &c : cases())
+    for (const char *name : {"causal", "decode", "chunked", "gqa",
+                             "empty_rows", "bshd", "bigbird", "causal_d64",
+                             "sliding_d128", "causal_d24"})
+      if (c.name == name)
+        out.push_back(c);
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Builds, ProgramBuildTest,
+    ::testing::Combine(::testing::ValuesIn(buildCases()),
+                       ::testing::Values(attn::DType::F32, attn::DType::BF16),
+                       ::testing::Values(std::string("generic"),
+                                         std::string("wide16"))),
+    [](const auto &info) {
+      return std::get<0>(info.param).name + "_" +
+             (std::get<1>(info.param) == attn::DType::F32 ? "f32" : "bf16") +
+             "_" + std::get<2>(info.param);
+    });
+
+TEST(KernelBuild, DefaultIsTheWidestTheCpuRuns) {
+  unsetenv("ATTNC_CPU_KERNEL");
+  std::string name = attn::cpu::kernelBuildName();
+#if defined(__x86_64__)
+  bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+              __builtin_cpu_supports("f16c");
+  EXPECT_EQ(name, avx2 && __builtin_cpu_supports("avx512f") ? "avx512"
+                  : avx2                                    ? "avx2"
+                                                            : "generic");
+#endif
+  // Unknown names are ignored.
+  setenv("ATTNC_CPU_KERNEL", "sse9", 1);
+  EXPECT_EQ(name, attn::cpu::kernelBuildName());
+  setenv("ATTNC_CPU_KERNEL", "generic", 1);
+  EXPECT_STREQ("generic", attn::cpu::kernelBuildName());
+  unsetenv("ATTNC_CPU_KERNEL");
+}
