@@ -314,11 +314,15 @@ int attnc::runRun(std::vector<std::string> argv) {
       fmt::print(stderr, "attnc {}: note: running on the GPU ({})\n", cmd,
                  rt::cuda::deviceInfo().name);
     else
-      fmt::print(stderr, "attnc {}: note: running on the CPU{}{}\n", cmd,
-                 cpuNote.empty() ? "" : ": ", cpuNote);
+      fmt::print(stderr, "attnc {}: note: running on the CPU ({} kernel){}{}\n",
+                 cmd, attn::cpu::kernelBuildName(), cpuNote.empty() ? "" : ": ",
+                 cpuNote);
   } else if (args.has("--verbose")) {
-    fmt::print(stderr, "attnc {}: note: running on the {}\n", cmd,
-               program->device() == rt::Device::CUDA ? "GPU" : "CPU");
+    if (program->device() == rt::Device::CUDA)
+      fmt::print(stderr, "attnc {}: note: running on the GPU\n", cmd);
+    else
+      fmt::print(stderr, "attnc {}: note: running on the CPU ({} kernel)\n",
+                 cmd, attn::cpu::kernelBuildName());
   }
 
   HostTensor out;
@@ -468,11 +472,14 @@ int attnc::runRun(std::vector<std::string> argv) {
                  "\"causal_min_ms\": {:.4f}, "
                  "\"causal_gflops\": {:.3f}, \"speedup_vs_causal\": {:.3f}, "
                  "\"blockmap_ms\": {:.3f}, \"repeat\": {}, \"device\": "
-                 "\"{}\"}}\n",
+                 "\"{}\"{}}}\n",
                  program->patternName(), b, h, nq, nk, d, dtypeName(q.dtype),
                  hw, t * 1e3, tp.min * 1e3, gflops, density, allowed, tc * 1e3,
                  tcp.min * 1e3, cgflops,
-                 tc / t, mapMs, repeat, onGpu ? "cuda" : "cpu");
+                 tc / t, mapMs, repeat, onGpu ? "cuda" : "cpu",
+                 onGpu ? std::string()
+                       : fmt::format(", \"cpu_kernel\": \"{}\"",
+                                     attn::cpu::kernelBuildName()));
     else
       fmt::print("pattern {}: [{}, {}, {}, {}, {}] {}, {}\n"
                  "  median {:.3f} ms (fastest {:.3f}), {:.2f} GFLOP/s over "
@@ -482,7 +489,8 @@ int attnc::runRun(std::vector<std::string> argv) {
                  "  block map built in {:.3f} ms\n",
                  program->patternName(), b, h, nq, nk, d, dtypeName(q.dtype),
                  onGpu ? "GPU " + rt::cuda::deviceInfo().name
-                       : fmt::format("{} threads", hw),
+                       : fmt::format("{} threads, {} kernel", hw,
+                                     attn::cpu::kernelBuildName()),
                  t * 1e3, tp.min * 1e3, gflops, density, tc * 1e3, cgflops,
                  tc / t, mapMs);
   }
