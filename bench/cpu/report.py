@@ -3,11 +3,17 @@
 
   python3 bench/cpu/report.py OUT_DIR
 
-Reads attnc.jsonl (attnc run --bench --json), torch.jsonl (torch_bench.py),
-compile.jsonl (process times), tools.jsonl (compile_blockmap_bench) and
-machine.txt (lscpu), and prints one table with a pass/fail per requirement.
+Reads attnc.jsonl (attnc run --bench --json, the 16384-token runs),
+attnc.roundN.jsonl and torch.roundN.jsonl (the 4096-token comparisons, one
+pair of files per round; older output directories have one attnc.jsonl and
+torch.jsonl instead), compile.jsonl (process times), tools.jsonl
+(compile_blockmap_bench) and machine.txt (lscpu), and prints one table with
+a pass/fail per requirement. A comparison's ratio is the median over the
+rounds of (torch median ms / attnc median ms) within the round.
 """
+import glob
 import json
+import statistics
 import os
 import re
 import sys
@@ -89,20 +95,57 @@ def main():
     compile_rows = load(os.path.join(out, "compile.jsonl"))
     tools = load(os.path.join(out, "tools.jsonl"))
 
-    def find_attnc(pattern, n, d, dt):
-        for r in attnc:
+    def round_files(prefix):
+        files = sorted(glob.glob(os.path.join(out, prefix + ".round*.jsonl")),
+                       key=lambda f: int(re.search(r"round(\d+)", f).group(1)))
+        return [load(f) for f in files]
+
+    attnc_rounds = round_files("attnc") or [attnc]
+    torch_rounds = round_files("torch") or [torch_rows]
+    torch_rows = [r for rnd in torch_rounds for r in rnd]
+
+    def find_attnc(pattern, n, d, dt, rows=None):
+        for r in attnc if rows is None else rows:
             if (ATTNC_NAMES.get(r["pattern"], r["pattern"]) == pattern
                     and r["shape"][2] == n and r["shape"][4] == d
                     and r["dtype"] == dt):
                 return r
         return None
 
-    def find_torch(impl, pattern, d, dt):
-        for r in torch_rows:
+    def find_torch(impl, pattern, d, dt, rows=None):
+        for r in torch_rows if rows is None else rows:
             if (r["impl"] == impl and r["pattern"] == pattern
                     and r["shape"][4] == d and r["dtype"] == dt):
                 return r
         return None
+
+    def paired(pattern, impl, d, dt):
+        """attnc and torch over the rounds: (attnc record, attnc ms, torch
+        record, torch ms, ratio, per-round ratios), medians over rounds."""
+        a_ms, t_ms, ratios, a_rec, t_rec = [], [], [], None, None
+        for i, a_rows in enumerate(attnc_rounds):
+            r = find_attnc(pattern, 4096, d, dt, a_rows)
+            t = (find_torch(impl, pattern, d, dt, torch_rounds[i])
+                 if i < len(torch_rounds) else None)
+            if r is not None:
+                a_rec = a_rec or r
+                a_ms.append(r["median_ms"])
+            if t is not None:
+                t_rec = t_rec or t
+                t_ms.append(t["median_ms"])
+            if r is not None and t is not None:
+                ratios.append(t["median_ms"] / r["median_ms"])
+        med = lambda xs: statistics.median(xs) if xs else None
+        return a_rec, med(a_ms), t_rec, med(t_ms), med(ratios), ratios
+
+    def gflops(rec, ms):
+        return None if rec is None or ms is None else \
+            4.0 * rec["shape"][4] * rec["allowed_pairs"] / (ms * 1e-3) / 1e9
+
+    def rounds_note(ratios):
+        if len(ratios) < 2:
+            return ""
+        return " (rounds: " + ", ".join(f"{x:.2f}" for x in ratios) + ")"
 
     rows = []
     verdicts = []
@@ -136,45 +179,40 @@ def main():
     # 2. Dense causal vs PyTorch SDPA (4096).
     for dt in ("f32", "bf16"):
         for d in (64, 128):
-            r = find_attnc("causal", 4096, d, dt)
-            t = find_torch("torch_sdpa", "causal", d, dt)
+            r, r_ms, t, t_ms, ratio, ratios = paired("causal", "torch_sdpa", d, dt)
             case = f"causal 4096 D{d} {dt}"
-            if r is None or t is None:
-                row("R2 causal vs SDPA", case, r and r["median_ms"], r and r["gflops"],
-                    "torch SDPA", t and t["median_ms"], t and t["gflops"], None,
+            if ratio is None:
+                row("R2 causal vs SDPA", case, r_ms, gflops(r, r_ms),
+                    "torch SDPA", t_ms, gflops(t, t_ms), None,
                     "≥ 1.00", None if r else False,
                     " (no torch result)" if r else " (no attnc result)")
                 continue
-            ratio = t["median_ms"] / r["median_ms"]
             note = "" if r["allowed_pairs"] == t["allowed_pairs"] else " (pair counts differ!)"
-            row("R2 causal vs SDPA", case + f" H{r['shape'][1]}", r["median_ms"],
-                r["gflops"], "torch SDPA is_causal", t["median_ms"], t["gflops"],
-                ratio, "≥ 1.00", ratio >= 1.0, note)
+            row("R2 causal vs SDPA", case + f" H{r['shape'][1]}", r_ms,
+                gflops(r, r_ms), "torch SDPA is_causal", t_ms, gflops(t, t_ms),
+                ratio, "≥ 1.00", ratio >= 1.0, note + rounds_note(ratios))
 
     # 3. Sparse vs FlexAttention (4096), plus SDPA with a dense mask (info).
     for p in ("sliding", "power", "block_sparse"):
         for dt in ("f32", "bf16"):
             for d in (64, 128):
-                r = find_attnc(p, 4096, d, dt)
-                t = find_torch("torch_flex", p, d, dt)
-                m = find_torch("torch_sdpa_mask", p, d, dt)
+                r, r_ms, t, t_ms, ratio, ratios = paired(p, "torch_flex", d, dt)
+                _, _, m, m_ms, m_ratio, _ = paired(p, "torch_sdpa_mask", d, dt)
                 case = f"{p} 4096 D{d} {dt}"
-                if r is None or t is None:
-                    row("R3 sparse vs Flex", case, r and r["median_ms"],
-                        r and r["gflops"], "torch FlexAttention",
-                        t and t["median_ms"], t and t["gflops"], None, "≥ 1.50",
-                        None if r else False,
+                if ratio is None:
+                    row("R3 sparse vs Flex", case, r_ms, gflops(r, r_ms),
+                        "torch FlexAttention", t_ms, gflops(t, t_ms), None,
+                        "≥ 1.50", None if r else False,
                         " (no torch result)" if r else " (no attnc result)")
                     continue
-                ratio = t["median_ms"] / r["median_ms"]
                 note = "" if r["allowed_pairs"] == t["allowed_pairs"] else " (pair counts differ!)"
-                row("R3 sparse vs Flex", case + f" H{r['shape'][1]}", r["median_ms"],
-                    r["gflops"], "torch FlexAttention (compiled)", t["median_ms"],
-                    t["gflops"], ratio, "≥ 1.50", ratio >= 1.5, note)
+                row("R3 sparse vs Flex", case + f" H{r['shape'][1]}", r_ms,
+                    gflops(r, r_ms), "torch FlexAttention (compiled)", t_ms,
+                    gflops(t, t_ms), ratio, "≥ 1.50", ratio >= 1.5,
+                    note + rounds_note(ratios))
                 if m is not None:
                     row("(info)", case, None, None, "torch SDPA + dense mask",
-                        m["median_ms"], m["gflops"], m["median_ms"] / r["median_ms"],
-                        "", None)
+                        m_ms, gflops(m, m_ms), m_ratio, "", None)
 
     # 4. Block map of power() at 131072 tokens, 64x64 tiles (one record per
     # process of compile_blockmap_bench: two processes per pattern).
@@ -235,7 +273,11 @@ def main():
     print(f"- FMA peak: {peak_text}")
     print("- GFLOP/s count 4·D FLOPs per allowed query/key pair (both matmuls, "
           "an FMA = 2 FLOPs), for attnc and torch alike; ratio = baseline ms / "
-          "attnc ms (R1: attnc's own speedup over dense causal).\n")
+          "attnc ms (R1: attnc's own speedup over dense causal).")
+    print(f"- R2/R3: {len(attnc_rounds)} round(s); each round times every attnc "
+          "case, then every torch case; the ms columns are medians over the "
+          "rounds of each round's median, the ratio is the median of the "
+          "per-round ratios (listed when there are several).\n")
     head = ["requirement", "case", "attnc ms", "attnc GFLOP/s", "% peak", "baseline",
             "baseline ms", "baseline GFLOP/s", "ratio", "needed", "result"]
     print("| " + " | ".join(head) + " |")

@@ -12,6 +12,11 @@
 #              the torch rows of the report are missing and marked so.
 #   HEADS      heads of the 4096-token runs (default 4)
 #   REPEAT     timed runs per measurement (default 7, after one warm-up)
+#   ROUNDS     rounds of the attnc-vs-torch comparisons at 4096 tokens
+#              (default 3): each round times every attnc case, then every
+#              torch case, so that the pairs compared are minutes apart, not
+#              the whole run; the report takes the median of the per-round
+#              ratios
 #   THREADS    threads for attnc and torch (default: all CPUs)
 #   SKIP_TORCH=1  attnc side only
 #
@@ -27,6 +32,7 @@ mkdir -p "$OUT"
 ATTNC=${ATTNC:-$ROOT/build-me/bin/attnc}
 HEADS=${HEADS:-4}
 REPEAT=${REPEAT:-7}
+ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-$(nproc)}
 P=$HERE/patterns
 if [ -z "${TORCH_PY:-}" ]; then
@@ -65,21 +71,14 @@ attnc() {
 # --- attnc -----------------------------------------------------------------
 A=$OUT/attnc.jsonl
 : >"$A"
-bench() { # FILE SHAPE DTYPE
+rm -f "$OUT"/attnc.round*.jsonl "$OUT"/torch.round*.jsonl
+bench() { # FILE SHAPE DTYPE OUT_JSONL
   log "attnc run $(basename "$1") --random $2 --dtype $3"
   attnc run "$1" --random "$2" --dtype "$3" --bench --repeat "$REPEAT" --json \
-    --quiet --threads "$THREADS" >>"$A" || log "FAILED: attnc run $1 $2 $3"
+    --quiet --threads "$THREADS" >>"$4" || log "FAILED: attnc run $1 $2 $3"
 }
 # 1. sparse work proportional to density: 16384 tokens, D 64, fp32.
-for p in sliding power; do bench "$P/$p.attn" 1,1,16384,64 f32; done
-# 2. dense causal, and 3. sparse patterns at 4096 tokens.
-for dt in f32 bf16; do
-  for d in 64 128; do
-    for p in causal sliding power block_sparse; do
-      bench "$P/$p.attn" "1,$HEADS,4096,$d" "$dt"
-    done
-  done
-done
+for p in sliding power; do bench "$P/$p.attn" 1,1,16384,64 f32 "$A"; done
 
 # --- compile time and block map ---------------------------------------------
 C=$OUT/compile.jsonl
@@ -115,16 +114,34 @@ else
   log "could not build compile_blockmap_bench (see $OUT/build_tools.log)"
 fi
 
-# --- torch -----------------------------------------------------------------
+# --- 2. dense causal and 3. sparse patterns at 4096 tokens, against torch,
+# in rounds ------------------------------------------------------------------
+WITH_TORCH=
 if [ -z "${SKIP_TORCH:-}" ] && [ -n "${TORCH_PY:-}" ]; then
+  WITH_TORCH=1
   log "torch: $TORCH_PY"
-  "$TORCH_PY" "$HERE/torch_bench.py" --verify --attnc "$ATTNC" --seq 4096 \
-    --heads "$HEADS" --repeat "$REPEAT" --threads "$THREADS" \
-    >"$OUT/torch.jsonl" 2>"$OUT/torch.log" || log "torch_bench FAILED (see $OUT/torch.log)"
-  grep '^verify' "$OUT/torch.log" >&2
 else
   log "torch side skipped (SKIP_TORCH or no TORCH_PY)"
 fi
+: >"$OUT/torch.log"
+for round in $(seq "$ROUNDS"); do
+  log "round $round of $ROUNDS"
+  for dt in f32 bf16; do
+    for d in 64 128; do
+      for p in causal sliding power block_sparse; do
+        bench "$P/$p.attn" "1,$HEADS,4096,$d" "$dt" "$OUT/attnc.round$round.jsonl"
+      done
+    done
+  done
+  if [ -n "$WITH_TORCH" ]; then
+    verify=(); [ "$round" = 1 ] && verify=(--verify --attnc "$ATTNC")
+    "$TORCH_PY" "$HERE/torch_bench.py" "${verify[@]}" --seq 4096 \
+      --heads "$HEADS" --repeat "$REPEAT" --threads "$THREADS" \
+      >"$OUT/torch.round$round.jsonl" 2>>"$OUT/torch.log" ||
+      log "torch_bench FAILED (see $OUT/torch.log)"
+  fi
+done
+grep '^verify' "$OUT/torch.log" >&2
 
 echo "load_after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 python3 "$HERE/report.py" "$OUT" | tee "$OUT/report.md"
