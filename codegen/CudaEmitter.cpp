@@ -667,9 +667,15 @@ void printTable(llvm::raw_ostream &os, memref::GlobalOp global,
 
 } // namespace
 
+bool mlir::attn::isCudaHeadDim(int64_t headDim) {
+  return headDim == 32 || headDim == 64 || headDim == 96 || headDim == 128;
+}
+
+const char *mlir::attn::cudaHeadDimList() { return "32, 64, 96, 128"; }
+
 mlir::attn::CudaKernelShape mlir::attn::cudaKernelShape(int64_t tileQ,
                                                         int64_t headDim) {
-  if (headDim != 64 && headDim != 128)
+  if (!isCudaHeadDim(headDim))
     return {};
   if (tileQ == 64)
     return {4, 1};
@@ -712,11 +718,11 @@ mlir::attn::emitCudaSource(ModuleOp module, StringRef patternName,
               "pattern '"
            << patternName << "' was scheduled for " << tileQ << "x" << tileK;
   for (const CudaVariant &v : options.variants)
-    if ((v.dtype != "bf16" && v.dtype != "f16") ||
-        (v.headDim != 64 && v.headDim != 128))
+    if ((v.dtype != "bf16" && v.dtype != "f16") || !isCudaHeadDim(v.headDim))
       return pattern.emitError()
              << "no CUDA kernel for dtype '" << v.dtype << "' and head dim "
-             << v.headDim << " (dtypes: bf16, f16; head dims: 64, 128)";
+             << v.headDim << " (dtypes: bf16, f16; head dims: "
+             << cudaHeadDimList() << ")";
 
   // Run-time parameters, named after the pattern's declaration.
   std::vector<std::string> paramNames;

@@ -18,7 +18,13 @@
 
 namespace mlir::attn {
 
-/// One forward-kernel instantiation: dtype "bf16" | "f16", head dim 64 | 128.
+/// Head dims the CUDA forward kernels take: 32, 64, 96 and 128.
+bool isCudaHeadDim(int64_t headDim);
+/// "32, 64, 96, 128", for messages.
+const char *cudaHeadDimList();
+
+/// One forward-kernel instantiation: dtype "bf16" | "f16", a head dim
+/// isCudaHeadDim accepts.
 struct CudaVariant {
   std::string dtype = "bf16";
   int64_t headDim = 128;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string_view>
 #include <limits>
+#include <memory>
 #include <thread>
 #include <tuple>
 #include <fmt/core.h>
@@ -175,10 +176,12 @@ void attn::cpu::runAttention(const AttentionArgs &a) {
   packed.ldv = roundUp(dv, isa.colBlock);
   packed.ktStride = dim * packed.ldk;
   packed.vStride = packed.ldk * packed.ldv;
-  std::vector<float> kt(t.numKTiles * packed.ktStride),
-      vv(t.numKTiles * packed.vStride);
-  packed.kt = kt.data();
-  packed.v = vv.data();
+  // Not zeroed: packTile writes every element of a tile, padding included,
+  // and no other tile is read.
+  std::unique_ptr<float[]> kt(new float[t.numKTiles * packed.ktStride]),
+      vv(new float[t.numKTiles * packed.vStride]);
+  packed.kt = kt.get();
+  packed.v = vv.get();
 
   int64_t maxWork = 1;
   for (const Group &g : groups)

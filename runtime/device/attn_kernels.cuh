@@ -139,14 +139,23 @@ template <bool IsBF16> struct Half16 {
 };
 
 // ---------------------------------------------------------------------------
-// Shared-memory tiles: rows of D 16-bit elements, 16-byte chunks swizzled by
-// chunk ^ (row % 8) so that ldmatrix of 8 rows hits 8 different bank groups.
+// Shared-memory tiles: rows of D 16-bit elements in 16-byte chunks, swizzled
+// so that ldmatrix, which reads one chunk column of 8 consecutive rows, hits
+// 8 different 16-byte bank groups (a 128-byte period). Rows of a multiple of
+// 128 bytes (D = 64, 128, 256): chunk ^ (row % 8). Rows of 64 or 192 bytes
+// (D = 32, 96): two consecutive rows already fall in different halves of the
+// period, and chunk ^ ((row / 2) % 4) separates the four pairs while keeping
+// each chunk inside its aligned group of four.
 // ---------------------------------------------------------------------------
 
 template <int D>
 __device__ __forceinline__ int swz(int row, int chunk) {
-  static_assert(D % 64 == 0, "head dim must be a multiple of 64");
-  return row * D + ((chunk ^ (row & 7)) << 3);
+  static_assert(D % 32 == 0 && D >= 32 && D <= 256,
+                "head dim must be a multiple of 32, at most 256");
+  if constexpr (D % 64 == 0)
+    return row * D + ((chunk ^ (row & 7)) << 3);
+  else
+    return row * D + ((chunk ^ ((row >> 1) & 3)) << 3);
 }
 
 /// Loads rows [row0, row0 + Rows) of a [n, D] matrix (row stride `stride`

@@ -2,6 +2,7 @@
 #include "attn/attn.h"
 #include "codegen/CpuJit.h"
 #include "codegen/CpuLowering.h"
+#include "codegen/CudaEmitter.h"
 #include "frontend/Frontend.h"
 #include "passes/InitAll.h"
 #include "passes/Passes.h"
@@ -146,10 +147,6 @@ compileCuda(ModuleOp normalized, const std::string &name,
   copts.arch = cuda::deviceInfo().arch;
   copts.format = "cubin";
   copts.variants = cudaVariants(options);
-  if (options.headDim && options.headDim != 64 && options.headDim != 128)
-    throw Error(fmt::format("the CUDA kernels take head dim 64 or 128, not "
-                            "{}",
-                            options.headDim));
   OwningOpRef<ModuleOp> scheduled = normalized.clone();
   {
     PassManager pm(normalized.getContext());
@@ -252,6 +249,10 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
     else if (options.dtype == DType::F32)
       why = "the CUDA path takes bf16 or fp16, and the program was compiled "
             "for f32";
+    else if (options.headDim > 0 && !ma::isCudaHeadDim(options.headDim))
+      why = fmt::format("the CUDA kernels take head dims {}, and the program "
+                        "was compiled for head_dim {}",
+                        ma::cudaHeadDimList(), options.headDim);
     if (why.empty())
       wantCuda = true;
     else if (options.target == Target::CUDA)

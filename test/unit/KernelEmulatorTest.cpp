@@ -14,6 +14,7 @@
 #include "runtime/device/attn_kernels.cuh"
 
 #include <gtest/gtest.h>
+#include <set>
 
 #include <algorithm>
 #include <numeric>
@@ -284,6 +285,52 @@ TEST(KernelEmulator, TwoRowBlocksPerWarp) {
   c.heads = 1, c.kvHeads = 1, c.nq = 2, c.nk = 300, c.splits = 2;
   c.headDependent = false, c.params = {};
   runCase<Causal, true, 64, 2>(c);
+}
+
+TEST(KernelEmulator, HeadDims32And96) {
+  Case c;
+  c.heads = 2, c.kvHeads = 1, c.nq = c.nk = 150;
+  runCase<Causal, true, 32>(c);
+  runCase<Causal, false, 96>(c);
+  c.heads = 4, c.kvHeads = 2, c.nq = 70, c.nk = 190;
+  runCase<Sliding50, false, 32, 1, 8>(c);
+  runCase<Sliding50, true, 96, 1, 8>(c);
+  c.heads = 2, c.kvHeads = 1, c.nq = 2, c.nk = 333, c.splits = 3;
+  runCase<Causal, true, 96>(c);
+  runCase<Causal, false, 32>(c);
+}
+
+/// Every (row, chunk) of a tile gets its own 16-byte slot, and the 8 rows
+/// one ldmatrix reads at one chunk column (8 consecutive rows from a
+/// multiple of 8) fall in 8 different 16-byte bank groups.
+template <int D> void checkSwizzle() {
+  SCOPED_TRACE(::testing::Message() << "D" << D);
+  constexpr int kRows = 64, kChunks = D / 8;
+  std::vector<int> owner(kRows * D / 8, -1);
+  for (int r = 0; r < kRows; ++r)
+    for (int c = 0; c < kChunks; ++c) {
+      int e = attn_dev::swz<D>(r, c);
+      ASSERT_EQ(e % 8, 0);
+      ASSERT_GE(e, r * D);
+      ASSERT_LT(e, (r + 1) * D) << "chunk " << c << " left row " << r;
+      EXPECT_EQ(owner[e / 8], -1) << "row " << r << " chunk " << c;
+      owner[e / 8] = r * kChunks + c;
+    }
+  for (int r0 = 0; r0 < kRows; r0 += 8)
+    for (int c = 0; c < kChunks; ++c) {
+      std::set<int> groups;
+      for (int r = r0; r < r0 + 8; ++r)
+        groups.insert((attn_dev::swz<D>(r, c) * 2 / 16) % 8);
+      EXPECT_EQ(groups.size(), 8u) << "rows " << r0 << "..+8 chunk " << c;
+    }
+}
+
+TEST(KernelEmulator, SwizzleIsConflictFree) {
+  checkSwizzle<32>();
+  checkSwizzle<64>();
+  checkSwizzle<96>();
+  checkSwizzle<128>();
+  checkSwizzle<256>();
 }
 
 TEST(KernelEmulator, EightWarps) {

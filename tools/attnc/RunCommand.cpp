@@ -297,6 +297,13 @@ int attnc::runRun(std::vector<std::string> argv) {
     }
   }
 
+  // The GPU kernels are built for exactly these inputs' dtype and head dim
+  // (a head dim they do not take sends auto to the CPU, with the reason).
+  if (copts.target != rt::Target::CPU) {
+    copts.dtype = q.dtype;
+    copts.headDim = q.shape[3];
+  }
+
   std::optional<rt::Program> program;
   try {
     program = rt::Program::compileFile(file, copts);
@@ -448,6 +455,8 @@ int attnc::runRun(std::vector<std::string> argv) {
     dense.target = onGpu ? rt::Target::CUDA : rt::Target::CPU;
     dense.tileQ = copts.tileQ;
     dense.tileK = copts.tileK;
+    dense.dtype = copts.dtype;
+    dense.headDim = copts.headDim;
     rt::Program causal = rt::Program::compileString(
         "pattern causal_baseline { mask causal() }", dense, "<baseline>");
     rt::RunOptions crun = run;

@@ -125,11 +125,13 @@ int emitCuda(const Args &args, Session &s, const std::string &emit,
                                    d));
   std::vector<int64_t> dims;
   for (const std::string &text : args.getAll("--head-dim")) {
-    if (text != "64" && text != "128")
+    int64_t dim = 0;
+    if (llvm::StringRef(text).getAsInteger(10, dim) ||
+        !mlir::attn::isCudaHeadDim(dim))
       return fail(cmd, fmt::format("unsupported --head-dim '{}' (the CUDA "
-                                   "kernels take 64 or 128)",
-                                   text));
-    dims.push_back(std::stoll(text));
+                                   "kernels take {})",
+                                   text, mlir::attn::cudaHeadDimList()));
+    dims.push_back(dim);
   }
   if (dims.empty())
     dims = {64, 128};
