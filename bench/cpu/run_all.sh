@@ -12,11 +12,10 @@
 #              the torch rows of the report are missing and marked so.
 #   HEADS      heads of the 4096-token runs (default 4)
 #   REPEAT     timed runs per measurement (default 7, after one warm-up)
-#   ROUNDS     rounds of the attnc-vs-torch comparisons at 4096 tokens
-#              (default 3): each round times every attnc case, then every
-#              torch case, so that the pairs compared are minutes apart, not
-#              the whole run; the report takes the median of the per-round
-#              ratios
+#   ROUNDS     rounds of the timed comparisons (default 3): each round times
+#              every attnc case, then every torch case, so that the pairs
+#              compared are minutes apart, not the whole run; the report
+#              takes the median of the per-round ratios
 #   THREADS    threads for attnc and torch (default: all CPUs)
 #   SKIP_TORCH=1  attnc side only
 #
@@ -69,16 +68,18 @@ attnc() {
 } >"$OUT/machine.txt"
 
 # --- attnc -----------------------------------------------------------------
-A=$OUT/attnc.jsonl
-: >"$A"
-rm -f "$OUT"/attnc.round*.jsonl "$OUT"/torch.round*.jsonl
+rm -f "$OUT"/attnc*.jsonl "$OUT"/torch*.jsonl
 bench() { # FILE SHAPE DTYPE OUT_JSONL
   log "attnc run $(basename "$1") --random $2 --dtype $3"
   attnc run "$1" --random "$2" --dtype "$3" --bench --repeat "$REPEAT" --json \
     --quiet --threads "$THREADS" >>"$4" || log "FAILED: attnc run $1 $2 $3"
 }
-# 1. sparse work proportional to density: 16384 tokens, D 64, fp32.
-for p in sliding power; do bench "$P/$p.attn" 1,1,16384,64 f32 "$A"; done
+# Let a load left by an earlier job settle first (at most 2 minutes).
+for _ in $(seq 24); do
+  awk -v n="$(nproc)" '{exit !($1 < 0.5 * n)}' /proc/loadavg && break
+  sleep 5
+done
+echo "load_start: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 
 # --- compile time and block map ---------------------------------------------
 C=$OUT/compile.jsonl
@@ -114,8 +115,8 @@ else
   log "could not build compile_blockmap_bench (see $OUT/build_tools.log)"
 fi
 
-# --- 2. dense causal and 3. sparse patterns at 4096 tokens, against torch,
-# in rounds ------------------------------------------------------------------
+# --- in rounds: 1. sparse vs dense at 16384 tokens, 2. dense causal and
+# 3. sparse patterns at 4096 tokens, against torch ---------------------------
 WITH_TORCH=
 if [ -z "${SKIP_TORCH:-}" ] && [ -n "${TORCH_PY:-}" ]; then
   WITH_TORCH=1
@@ -126,6 +127,12 @@ fi
 : >"$OUT/torch.log"
 for round in $(seq "$ROUNDS"); do
   log "round $round of $ROUNDS"
+  # 1. sparse work proportional to density: 16384 tokens, D 64, fp32 (each
+  # run also times dense causal right after, for speedup_vs_causal).
+  for p in sliding power; do
+    bench "$P/$p.attn" 1,1,16384,64 f32 "$OUT/attnc.round$round.jsonl"
+  done
+  # 2. dense causal, and 3. sparse patterns at 4096 tokens.
   for dt in f32 bf16; do
     for d in 64 128; do
       for p in causal sliding power block_sparse; do
