@@ -38,4 +38,4 @@ done
 [ "${1:-}" = "--" ] && shift
 "$CXX" -std=c++20 -O2 -I"$ROOT" -I"$ROOT/runtime/include" \
   "$HERE/kernel_ab.cpp" -ldl -o "$OUT/kernel_ab"
-cd "$OUT" && ./kernel_ab "${libs[@]/#$OUT\//}" -- "$@"
+cd "$OUT" && ./kernel_ab "${libs[@]/#$OUT\//./}" -- "$@"
