@@ -65,7 +65,8 @@ int main(int argc, char **argv) {
                 D = std::atoll(argv[i + 2]);
   const bool bf = std::string(argv[i + 3]) == "bf16";
   const int threads = std::atoi(argv[i + 4]), runs = std::atoi(argv[i + 5]);
-  const int64_t W = std::getenv("WINDOW") ? std::atoll(std::getenv("WINDOW")) : 0;
+  const int64_t W =
+      std::getenv("WINDOW") ? std::atoll(std::getenv("WINDOW")) : 0;
   auto allowed = [W](int64_t q, int64_t k) {
     return k <= q && (W == 0 || q - k < W);
   };
@@ -105,7 +106,8 @@ int main(int argc, char **argv) {
     View v;
     v.data = p;
     v.type = bf ? ElemType::BF16 : ElemType::F32;
-    const int64_t shape[4] = {1, H, N, D}, strides[4] = {H * N * D, N * D, D, 1};
+    const int64_t shape[4] = {1, H, N, D},
+                  strides[4] = {H * N * D, N * D, D, 1};
     for (int d = 0; d < 4; ++d)
       v.shape[d] = shape[d], v.strides[d] = strides[d];
     return v;
@@ -143,9 +145,9 @@ int main(int argc, char **argv) {
     for (size_t v = 0; v < fns.size(); ++v) {
       auto t0 = std::chrono::steady_clock::now();
       fns[v](a);
-      times[v].push_back(std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - t0)
-                             .count());
+      times[v].push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count());
     }
   for (size_t v = 0; v < fns.size(); ++v) {
     std::vector<double> ratio, sorted = times[v];
