@@ -36,7 +36,7 @@ options:
   --device DEV         cpu | cuda | auto (default auto: CUDA when a usable GPU
                        is present and the inputs are f16/bf16, else the CPU).
                        cuda fails when there is no GPU; the CUDA kernels take
-                       f16/bf16 with head dim 64 or 128 and 64x64 tiles
+                       f16/bf16 with head dim 32, 64, 96 or 128
   --scale S            softmax scale (default 1/sqrt(head_dim))
   --check              also compute the naive reference and print the largest
                        absolute error; exit 1 above the dtype's tolerance

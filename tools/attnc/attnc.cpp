@@ -235,8 +235,8 @@ options:
                        or sm_NNa/f, NN >= 80)
   --dtype DT           CUDA kernels for DT: bf16 | f16 (repeatable;
                        default both)
-  --head-dim D         CUDA kernels for head dim D: 64 | 128 (repeatable;
-                       default both)
+  --head-dim D         CUDA kernels for head dim D: 32 | 64 | 96 | 128
+                       (repeatable; default 64 and 128)
   --resource-usage     with --emit=cubin: print the ptxas report (registers,
                        spills per kernel) on stderr
 )") + kCommon;
