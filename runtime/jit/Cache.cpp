@@ -6,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fmt/core.h>
+#include <map>
+#include <mutex>
 #include <system_error>
 
 namespace fs = std::filesystem;
@@ -86,7 +88,29 @@ attn::jit::decodeEntry(const std::vector<uint8_t> &bytes,
 }
 
 JitCache::JitCache(std::string target)
-    : dir(cacheRoot() + "/" + ATTNC_VERSION + "/" + target) {}
+    : target(target), dir(cacheRoot() + "/" + ATTNC_VERSION + "/" + target) {}
+
+namespace {
+std::mutex memoryMutex;
+/// (target, key) -> payload, for the whole process.
+std::map<std::pair<std::string, std::string>, std::vector<char>> memoryCache;
+} // namespace
+
+std::optional<std::vector<char>>
+JitCache::lookup(const std::string &key) const {
+  {
+    std::lock_guard<std::mutex> lock(memoryMutex);
+    if (auto it = memoryCache.find({target, key}); it != memoryCache.end())
+      return it->second;
+  }
+  return load(key);
+}
+
+void JitCache::remember(const std::string &key,
+                        const std::vector<char> &payload) const {
+  std::lock_guard<std::mutex> lock(memoryMutex);
+  memoryCache[{target, key}] = payload;
+}
 
 std::string JitCache::entryPath(const std::string &key) const {
   return fmt::format("{}/{:016x}.bin", dir, fnv1a(key.data(), key.size()));

@@ -36,6 +36,12 @@ public:
 
   /// The payload stored for `key`, if present and intact.
   std::optional<std::vector<char>> load(const std::string &key) const;
+  /// The payload this process remembered for `key` (see remember), else
+  /// load(key).
+  std::optional<std::vector<char>> lookup(const std::string &key) const;
+  /// Keeps `payload` in memory for the rest of the process, for this target
+  /// whatever the cache directory (the disk is untouched: see store).
+  void remember(const std::string &key, const std::vector<char> &payload) const;
   /// Stores atomically; on failure warns once on stderr and returns false.
   bool store(const std::string &key, const std::vector<char> &payload) const;
   /// The file an entry for `key` lives in.
@@ -47,7 +53,7 @@ public:
   static int64_t clear(std::string &error);
 
 private:
-  std::string dir;
+  std::string target, dir;
 };
 
 /// Serializes and checks the entry format (exposed for tests).

@@ -166,16 +166,9 @@ compileCuda(ModuleOp normalized, const std::string &name,
   key += moduleText(*scheduled);
 
   jit::JitCache cache("cuda");
-  static std::mutex memoryMutex;
-  static std::map<std::string, std::vector<char>> memoryCache;
   std::optional<std::vector<char>> payload;
-  if (options.useCache) {
-    std::lock_guard<std::mutex> lock(memoryMutex);
-    if (auto it = memoryCache.find(key); it != memoryCache.end())
-      payload = it->second;
-  }
-  if (!payload && options.useCache)
-    payload = cache.load(key);
+  if (options.useCache)
+    payload = cache.lookup(key);
   std::optional<cuda::Bundle> bundle;
   if (payload) {
     // Manifest text, NUL, binary. The entry is checksummed by the cache and
@@ -204,10 +197,8 @@ compileCuda(ModuleOp normalized, const std::string &name,
     if (options.useCache)
       cache.store(key, *payload);
   }
-  if (options.useCache) {
-    std::lock_guard<std::mutex> lock(memoryMutex);
-    memoryCache[key] = *payload;
-  }
+  if (options.useCache)
+    cache.remember(key, *payload);
   return std::make_unique<cuda::LoadedBundle>(std::move(*bundle));
 }
 
@@ -298,16 +289,9 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
       LLVM_VERSION_STRING, ma::hostCpuDescription(), impl->tileQ,
       impl->tileK, moduleText(*module));
   jit::JitCache cache("cpu");
-  static std::mutex memoryMutex;
-  static std::map<std::string, std::vector<char>> memoryCache;
   std::optional<std::vector<char>> object;
-  if (options.useCache) {
-    std::lock_guard<std::mutex> lock(memoryMutex);
-    if (auto it = memoryCache.find(key); it != memoryCache.end())
-      object = it->second;
-  }
-  if (!object && options.useCache)
-    object = cache.load(key);
+  if (options.useCache)
+    object = cache.lookup(key);
   impl->fromCache = object.has_value();
   if (!object) {
     PassManager pm(&ctx);
@@ -328,10 +312,8 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
     if (options.useCache)
       cache.store(key, *object);
   }
-  if (options.useCache) {
-    std::lock_guard<std::mutex> lock(memoryMutex);
-    memoryCache[key] = *object;
-  }
+  if (options.useCache)
+    cache.remember(key, *object);
   std::string error;
   impl->jit = ma::CpuJitModule::load(*object, name, error);
   if (!impl->jit)
