@@ -1,4 +1,4 @@
-//===- RuntimeApi.cpp - attn/runtime.h: bundles without the compiler ---===//
+//===- RuntimeApi.cpp - attn/runtime.h: bundles without the compiler ------===//
 #include "attn/runtime.h"
 #include "runtime/cuda/Bundle.h"
 #include "runtime/cuda/CudaRuntime.h"
@@ -35,8 +35,8 @@ Bundle Bundle::load(const std::string &dir) {
   return Bundle(std::make_shared<const Impl>(std::move(bundle)));
 }
 
-void Bundle::run(const Tensor &q, const Tensor &k, const Tensor &v,
-                 Tensor &out, const RunOptions &options) const {
+void Bundle::run(const Tensor &q, const Tensor &k, const Tensor &v, Tensor &out,
+                 const RunOptions &options) const {
   const cuda::Bundle &b = impl->loaded.bundle();
   // By name, as attn::Program::run takes them; the kernels take them in the
   // manifest's order.

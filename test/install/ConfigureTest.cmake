@@ -1,9 +1,10 @@
-# ctest `configure-gcc` / `configure-clang`: the plain CMake flow without the
+# ctest `configure-gcc`, `configure-clang14`, `configure-plain`: the plain CMake flow without the
 # preset, `cmake -S . -B DIR -G Ninja` with the compiler given as CC/CXX in
 # the environment. Run by test/install/CMakeLists.txt with cmake -P and
-#   SOURCE_DIR WORK_DIR GENERATOR CC CXX EXPECT
+#   SOURCE_DIR WORK_DIR GENERATOR CC CXX EXPECT [EXPECT_ID]
 # EXPECT=stop: the configuration stops at once (before looking for MLIR)
-# with the one-line message that says to use clang; nothing is compiled.
+# with the one-line message that says to use clang 22, naming the compiler
+# (EXPECT_ID: GNU, Clang); nothing is compiled.
 # EXPECT=ok: the configuration succeeds, as a Release build.
 cmake_minimum_required(VERSION 3.20)
 include(${CMAKE_CURRENT_LIST_DIR}/Step.cmake)
@@ -14,7 +15,7 @@ set(configure ${CMAKE_COMMAND} -E env CC=${CC} CXX=${CXX}
 
 if(EXPECT STREQUAL "stop")
   step(NAME configure-${CXX} FAILS COMMAND ${configure}
-    MATCH "\n   attnc builds with clang, not [^\n]*: use `cmake --preset default` \\(clang-22\\), or CC=clang-22 CXX=clang\\+\\+-22 and a new build directory\\.\n"
+    MATCH "\n   attnc builds with clang 22 or newer, not ${EXPECT_ID} [^\n]*: use `cmake --preset default` \\(clang-22\\), or CC=clang-22 CXX=clang\\+\\+-22 and a new build directory\\.\n"
     NOMATCH "Using MLIR" "error:")
 elseif(EXPECT STREQUAL "ok")
   step(NAME configure-${CXX} COMMAND ${configure}

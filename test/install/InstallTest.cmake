@@ -59,9 +59,11 @@ message(STATUS "[package] ok")
 
 # --- The installed tools, with no environment ----------------------------
 step(NAME attnc-help COMMAND ${bare} ${prefix}/bin/attnc --help MATCH "attnc")
+# streaming_llm calls the prelude's `streaming`: the prelude is built in.
 step(NAME attnc-show
-  COMMAND ${bare} ${prefix}/bin/attnc show ${here}/app/sliding.attn --seq 256
-  MATCH "pattern sliding_window" "density")
+  COMMAND ${bare} ${prefix}/bin/attnc show ${here}/app/sliding.attn
+          --pattern streaming_llm --seq 256
+  MATCH "pattern streaming_llm" "density")
 step(NAME attnc-run
   COMMAND ${bare_cache} ${prefix}/bin/attnc run ${here}/app/sliding.attn
           --random 1,2,130,32 --check

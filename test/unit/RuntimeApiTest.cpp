@@ -1,4 +1,4 @@
-//===- RuntimeApiTest.cpp - attn/runtime.h: loading bundles, and attn::Tensor --===//
+//===- RuntimeApiTest.cpp - attn/runtime.h: loading bundles, Tensor -------===//
 #include "TestSupport.h"
 #include "attn/runtime.h"
 #include "runtime/cuda/Bundle.h"
@@ -59,8 +59,7 @@ TEST(RuntimeApi, LoadMissingBundleNamesTheManifest) {
 TEST(RuntimeApi, LoadDamagedBundleSaysSo) {
   BundleDir dir;
   std::ofstream(dir.path / "kernels.cubin", std::ios::app) << "x";
-  std::string error =
-      errorOf([&] { attn::Bundle::load(dir.path.string()); });
+  std::string error = errorOf([&] { attn::Bundle::load(dir.path.string()); });
   EXPECT_NE(error.find("kernels.cubin' is damaged"), std::string::npos)
       << error;
 }

@@ -1,4 +1,4 @@
-//===- runtime.h - running ahead-of-time compiled attnc bundles --*- C++ -*-===//
+//===- runtime.h - running ahead-of-time compiled bundles -------*- C++ -*-===//
 //
 // The runtime alone (CMake target attnc::runtime: no MLIR, no LLVM, no
 // compiler) runs a CUDA bundle that attnc compiled ahead of time:

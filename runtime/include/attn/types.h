@@ -1,4 +1,4 @@
-//===- types.h - the types both attnc C++ APIs share -------------*- C++ -*-===//
+//===- types.h - the types both attnc C++ APIs share ------------*- C++ -*-===//
 //
 // attn/attn.h (compile patterns with the JIT; library attnc::attnc) and
 // attn/runtime.h (run ahead-of-time bundles; library attnc::runtime, no MLIR

@@ -1,4 +1,4 @@
-//===- main.cpp - example 02 (sliding windows), built against an installed attnc ===//
+//===- main.cpp - example 02, built against an installed attnc ------------===//
 //
 // Compiles sliding.attn (argv[1]) with attn::Program, as
 // examples/02-sliding-window does, runs it on random fp32 inputs (grouped

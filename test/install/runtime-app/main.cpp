@@ -1,4 +1,4 @@
-//===- main.cpp - running an ahead-of-time bundle with attnc::runtime alone ===//
+//===- main.cpp - a bundle run with attnc::runtime alone ------------------===//
 //
 //   bundle_app BUNDLE_DIR W
 //
@@ -85,8 +85,9 @@ int main(int argc, char **argv) {
           double acc = 0;
           for (int64_t j = first; j <= i; ++j)
             acc += s[j - first] * fromBf16(v[(kh * n + j) * dim + d]);
-          worst = std::max(worst, std::fabs(acc / sum -
-                                            fromBf16(out[(h * n + i) * dim + d])));
+          worst =
+              std::max(worst, std::fabs(acc / sum -
+                                        fromBf16(out[(h * n + i) * dim + d])));
         }
       }
     }
