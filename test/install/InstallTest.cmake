@@ -1,12 +1,13 @@
 # ctest `install`: installs the build into a fresh prefix and uses it the way
 # a user would. Run by test/install/CMakeLists.txt with cmake -P and
-#   BUILD_DIR SOURCE_DIR WORK_DIR LIBDIR CXX GENERATOR HAVE_NVRTC PYTHON
+#   BUILD_DIR SOURCE_DIR WORK_DIR LIBDIR CXX GENERATOR HAVE_NVRTC PYTHON [GXX]
 # Checks, each a step that stops the test with its output on failure:
 #  - the installed tools (attnc, attn-opt, attn-translate) start and work
 #    under `env -i` (no LD_LIBRARY_PATH, no HOME);
 #  - the installed package names no path of the build or source tree;
 #  - app/ (example 02 with a naive check) builds with find_package(attnc)
-#    and attnc::attnc, and computes attention correctly;
+#    and attnc::attnc, and computes attention correctly, also when built
+#    with g++ (GXX, when there is one);
 #  - runtime-app/ builds with find_package(attnc COMPONENTS runtime) and
 #    attnc::runtime alone (no MLIR or LLVM linked), and runs a cubin bundle
 #    compiled by the installed attnc: without a GPU it must fail with
@@ -86,6 +87,20 @@ step(NAME app-build COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/app)
 step(NAME app-run
   COMMAND ${bare_cache} ${WORK_DIR}/app/sliding_app ${here}/app/sliding.attn
   MATCH "pattern sliding_window" "check: ok")
+
+# attnc itself needs clang, a project using it does not: the headers are
+# plain C++17 and the archives use the same C++ library.
+if(GXX)
+  step(NAME app-gcc-configure
+    COMMAND ${CMAKE_COMMAND} -S ${here}/app -B ${WORK_DIR}/app-gcc -G ${GENERATOR}
+            -DCMAKE_CXX_COMPILER=${GXX} -DCMAKE_BUILD_TYPE=Release
+            -DCMAKE_PREFIX_PATH=${prefix}
+    MATCH "The CXX compiler identification is GNU")
+  step(NAME app-gcc-build COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/app-gcc)
+  step(NAME app-gcc-run
+    COMMAND ${bare_cache} ${WORK_DIR}/app-gcc/sliding_app ${here}/app/sliding.attn
+    MATCH "check: ok")
+endif()
 
 # --- attnc::runtime: ahead-of-time bundles, no MLIR ----------------------
 step(NAME runtime-app-configure
