@@ -59,17 +59,6 @@ struct Program::Impl {
   void checkShape(int64_t heads, int64_t nq, int64_t nk) const;
 };
 
-Tensor Tensor::contiguous(void *data, DType dtype,
-                          std::array<int64_t, 4> shape) {
-  Tensor t;
-  t.data = data;
-  t.dtype = dtype;
-  t.shape = shape;
-  t.strides = {shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3],
-               1};
-  return t;
-}
-
 std::string cacheDirectory() { return jit::cacheRoot(); }
 
 namespace {

@@ -20,46 +20,24 @@
 // the CUDA runtime and PyTorch use) or host memory (copied in and out); the
 // kernels run on RunOptions::stream.
 //
+// Error, DType, Device, Tensor and RunOptions are in attn/types.h, shared
+// with attn/runtime.h (ahead-of-time bundles without the compiler).
+//
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_ATTN_H
 #define ATTN_ATTN_H
 
-#include <array>
+#include "attn/types.h"
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace attn {
 
-/// Every failure: a bad pattern, shapes, dtypes, a missing parameter, ...
-class Error : public std::runtime_error {
-public:
-  explicit Error(const std::string &message) : std::runtime_error(message) {}
-};
-
-enum class DType { F32, F16, BF16 };
-enum class Device { CPU, CUDA };
 enum class Target { CPU, CUDA, Auto };
-
-/// A view of a [batch, heads, seq, dim] tensor; strides are in elements, so
-/// [b, s, h, d] memory works by permuting strides. Memory is not owned.
-struct Tensor {
-  void *data = nullptr;
-  DType dtype = DType::F32;
-  std::array<int64_t, 4> shape{};
-  std::array<int64_t, 4> strides{};
-  /// Where `data` points. CUDA tensors are used in place: head-dim stride 1,
-  /// other strides multiples of 8 elements, 16-byte aligned data.
-  Device device = Device::CPU;
-
-  /// A densely packed row-major view.
-  static Tensor contiguous(void *data, DType dtype,
-                           std::array<int64_t, 4> shape);
-};
 
 struct CompileOptions {
   /// Pattern to compile; empty: the first pattern of the file.
@@ -80,19 +58,6 @@ struct CompileOptions {
   /// Use the JIT cache: this process's, then the on-disk one
   /// ($ATTNC_CACHE_DIR, else ~/.cache/attnc). False always compiles.
   bool useCache = true;
-};
-
-struct RunOptions {
-  /// Values of run-time (`param`) parameters.
-  std::map<std::string, int64_t> params;
-  /// Softmax scale; default 1 / sqrt(head_dim).
-  std::optional<float> scale;
-  /// CPU threads; 0 uses every hardware thread.
-  int threads = 0;
-  /// CUDA: the CUstream to run on (nullptr: the legacy default stream). With
-  /// device tensors run() returns once the kernels are queued (the first run
-  /// of a shape waits for its block map); with host tensors it waits.
-  void *stream = nullptr;
 };
 
 /// Where the block map of a shape came from, and how dense it is.
