@@ -1,5 +1,7 @@
 // Unit tests for runtime/FileRead: bounded reads of regular files only.
 #include "runtime/FileRead.h"
+#include "attn/attn.h"
+#include "runtime/cuda/Bundle.h"
 
 #include <gtest/gtest.h>
 
@@ -149,6 +151,35 @@ TEST_F(FileReadTest, TrustedFilesBelongToTheUserAlone) {
     // Untrusted reads do not care who owns the file.
     ASSERT_TRUE(readRegularFile(path("mine"), 100, text, error)) << error;
   }
+}
+
+// CUDA bundles are read the same way.
+TEST_F(FileReadTest, BundlesRefuseSpecialFiles) {
+  auto errorOf = [&](const std::string &d) {
+    try {
+      cuda::Bundle::read(d);
+    } catch (const Error &e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  ASSERT_EQ(::mkfifo(path("manifest.txt").c_str(), 0600), 0);
+  EXPECT_EQ(errorOf(dir), "cannot read '" + path("manifest.txt") +
+                              "': is a FIFO (named pipe), not a regular file");
+  ::unlink(path("manifest.txt").c_str());
+  cuda::Bundle b;
+  b.pattern = "p";
+  b.arch = "sm_90a";
+  b.format = "cubin";
+  b.variants.push_back({"bf16", 64, 1024, 4});
+  b.binary = "binary";
+  b.write(dir);
+  EXPECT_EQ(cuda::Bundle::read(dir).binary, "binary");
+  ::unlink(path("kernels.cubin").c_str());
+  ASSERT_EQ(::symlink("/dev/zero", path("kernels.cubin").c_str()), 0);
+  EXPECT_EQ(errorOf(dir),
+            "cannot read '" + path("kernels.cubin") +
+                "': is a character device, not a regular file");
 }
 
 TEST(FileReadSizes, Format) {

@@ -18,6 +18,7 @@
 #include "codegen/FlexExport.h"
 #include "dialect/AttnOps.h"
 #include "runtime/cuda/Bundle.h"
+#include "runtime/jit/Nvrtc.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/AsmParser/Parser.h"
@@ -233,6 +234,21 @@ TEST_F(HostileTextTest, LlvmIrParsesAndRuns) {
   ASSERT_TRUE(jit) << message;
   EXPECT_NE(jit->entryPoints().blockMap, nullptr);
   EXPECT_NE(jit->entryPoints().tileMask, nullptr);
+}
+
+TEST_F(HostileTextTest, NvrtcLogNamesAPlainProgram) {
+  if (!::attn::jit::nvrtcAvailable())
+    GTEST_SKIP() << "built without NVRTC";
+  // NVRTC starts every log line with the program name: a name with a line
+  // break would forge log lines, so only plain characters reach it.
+  std::string log;
+  try {
+    ::attn::jit::compileWithNvrtc("int x = ;\n", "evil\n#error x\n.cu",
+                                  ::attn::jit::NvrtcOptions());
+  } catch (const ::attn::Error &e) {
+    log = e.what();
+  }
+  EXPECT_NE(log.find("evil__error_x_.cu(1): error"), std::string::npos) << log;
 }
 
 TEST_F(HostileTextTest, BundleManifestRoundTrips) {
