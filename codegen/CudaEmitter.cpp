@@ -654,8 +654,7 @@ void printTable(llvm::raw_ostream &os, memref::GlobalOp global,
   if (row > 32)
     row = 32;
   os << "// " << ::attn::escapeComment(global.getSymName()) << ": "
-     << global.getType()
-     << ", row-major\n";
+     << global.getType() << ", row-major\n";
   os << "ATTN_TABLE " << elem << " " << t.name << "[" << count << "] = {";
   int64_t i = 0;
   for (APInt v : init.getValues<APInt>()) {

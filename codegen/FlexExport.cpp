@@ -528,12 +528,11 @@ void FlexEmitter::locComment(Operation &op, unsigned indent) {
   std::string text = sourceLine(flc);
   // The file name and the quoted line are user text: escaped, so neither
   // can end the comment (a newline in a directory name) or the module.
-  line(indent,
-       "# " +
-           ::attn::escapeComment(
-               llvm::sys::path::filename(flc.getFilename().getValue())) +
-           ":" + std::to_string(flc.getLine()) +
-           (text.empty() ? "" : ": " + ::attn::escapeComment(text)));
+  line(indent, "# " +
+                   ::attn::escapeComment(llvm::sys::path::filename(
+                       flc.getFilename().getValue())) +
+                   ":" + std::to_string(flc.getLine()) +
+                   (text.empty() ? "" : ": " + ::attn::escapeComment(text)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -574,9 +573,8 @@ LogicalResult FlexEmitter::emitOp(Operation &op, unsigned indent) {
         name += llvm::isAlnum(c) ? c : '_';
       // Distinct symbols may map to one Python name ("a.b", "a_b").
       std::string unique = name;
-      for (int n = 1; llvm::any_of(tables_, [&](auto &entry) {
-             return entry.second == unique;
-           });
+      for (int n = 1; llvm::any_of(
+               tables_, [&](auto &entry) { return entry.second == unique; });
            ++n)
         unique = name + "_" + std::to_string(n);
       tables_[global] = unique;
@@ -1094,7 +1092,8 @@ std::string FlexEmitter::makeMaskMod() {
   if (req.grid) {
     int64_t tokens = req.grid->first * req.grid->second;
     os << "    if nq != " << tokens << " or nk != " << tokens << ":\n"
-       << "        raise ValueError(f\"pattern '{PATTERN}' has layout grid(" << req.grid->first << ", " << req.grid->second
+       << "        raise ValueError(f\"pattern '{PATTERN}' has layout grid("
+       << req.grid->first << ", " << req.grid->second
        << "), so both lengths must be " << tokens
        << "; got {nq} queries and {nk} keys\")\n";
   }
@@ -1102,8 +1101,9 @@ std::string FlexEmitter::makeMaskMod() {
     os << "    if " << t.rows << " < (nk - 1) // " << t.block << " + 1 or "
        << t.cols << " < (nk - 1) // " << t.block << " + 1:\n"
        << "        raise ValueError(f\"pattern '{PATTERN}': the block_layout "
-          "table has " << t.rows << "x" << t.cols
-       << " blocks of " << t.block << ", smaller than the block grid of {nk} "
+          "table has "
+       << t.rows << "x" << t.cols << " blocks of " << t.block
+       << ", smaller than the block grid of {nk} "
        << "keys\")\n";
   }
   if (!paramVars.empty())
@@ -1205,17 +1205,15 @@ FailureOr<std::string> FlexEmitter::run() {
   // unless a name is taken by the generated code (locals, module names,
   // builtins it calls) or is not a plain identifier. The keyword arguments
   // of make_mask_mod keep the .attn names whatever the variable is called.
-  llvm::StringSet<> taken = {
-      "b",          "h",         "q_idx",
-      "kv_idx",     "nq",        "nk",
-      "params",     "mask_mod",  "torch",
-      "make_mask_mod", "block_mask", "PATTERN",
-      "HEADS",      "LAYOUT",    "PARAMS",
-      "DEFAULTS",   "DEPENDS_ON_HEAD", "DEPENDS_ON_BATCH",
-      "ValueError", "TypeError", "AttributeError",
-      "isinstance", "getattr",   "zip",
-      "sorted",     "set",       "str",
-      "float",      "dict",      "iter"};
+  llvm::StringSet<> taken;
+  for (StringRef n :
+       llvm::split("b h q_idx kv_idx nq nk params mask_mod torch make_mask_mod "
+                   "block_mask PATTERN HEADS LAYOUT PARAMS DEFAULTS "
+                   "DEPENDS_ON_HEAD DEPENDS_ON_BATCH ValueError TypeError "
+                   "AttributeError isinstance getattr zip sorted set str float "
+                   "dict iter",
+                   ' '))
+    taken.insert(n);
   const char *argNames[] = {"b", "h", "q_idx", "kv_idx", "nq", "nk"};
   Interval argRanges[] = {{0, kMaxIndex},   {0, kMaxIndex}, {0, kMaxLen - 1},
                           {0, kMaxLen - 1}, {1, kMaxLen},   {1, kMaxLen}};

@@ -175,9 +175,8 @@ bool RegularFile::readRest(uint64_t maxBytes, std::vector<uint8_t> &out,
       return tooLarge();
     if (got < want)
       break; // the end of the file
-    bytes.resize(static_cast<size_t>(
-        std::min<uint64_t>(std::max<uint64_t>(uint64_t(used) * 2, 65536),
-                           limit)));
+    bytes.resize(static_cast<size_t>(std::min<uint64_t>(
+        std::max<uint64_t>(uint64_t(used) * 2, 65536), limit)));
   }
   bytes.resize(used);
   out = std::move(bytes);

@@ -541,8 +541,7 @@ bool parsePreamble(const uint8_t *bytes, size_t size, NpyLayout &layout,
 
 /// Parses the header text (after the preamble) into the dtype, shape and
 /// data size.
-bool parseHeader(std::string_view text, NpyLayout &layout,
-                 std::string &error) {
+bool parseHeader(std::string_view text, NpyLayout &layout, std::string &error) {
   Header header;
   if (!HeaderParser(text).parse(header, error))
     return false;
@@ -649,12 +648,11 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
   if (!parseHeader(text, layout, error))
     return fail(error);
   if (layout.dataBytes > kMaxNpyDataBytes)
-    return fail(fmt::format("shape {} of {} needs {} of data, more than the "
-                            "limit of {}",
-                            formatShape(layout.shape),
-                            npyDTypeName(layout.dtype),
-                            formatByteSize(layout.dataBytes),
-                            formatByteSize(kMaxNpyDataBytes)));
+    return fail(fmt::format(
+        "shape {} of {} needs {} of data, more than the "
+        "limit of {}",
+        formatShape(layout.shape), npyDTypeName(layout.dtype),
+        formatByteSize(layout.dataBytes), formatByteSize(kMaxNpyDataBytes)));
   if (!checkDataSize(layout, size - layout.dataOffset(), error))
     return fail(error);
   NpyArray result;

@@ -193,7 +193,8 @@ std::string slurp(const std::string &path, uint64_t maxBytes) {
 
 Bundle Bundle::read(const std::string &dir) {
   std::string manifestPath = dir + "/manifest.txt";
-  Bundle b = parseManifest(slurp(manifestPath, kMaxManifestBytes), manifestPath);
+  Bundle b =
+      parseManifest(slurp(manifestPath, kMaxManifestBytes), manifestPath);
   std::string expected = b.binary;
   b.binary = slurp(dir + "/" + b.binaryFile, kMaxBundleBinaryBytes);
   if (checksum(b.binary) != expected)

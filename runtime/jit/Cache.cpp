@@ -61,8 +61,8 @@ std::string attn::jit::cacheRoot() {
   long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
   std::vector<char> buffer(hint > 0 ? static_cast<size_t>(hint) : 16384);
   struct passwd pw, *found = nullptr;
-  while (::getpwuid_r(::geteuid(), &pw, buffer.data(), buffer.size(),
-                      &found) == ERANGE &&
+  while (::getpwuid_r(::geteuid(), &pw, buffer.data(), buffer.size(), &found) ==
+             ERANGE &&
          buffer.size() < (size_t(1) << 20))
     buffer.resize(buffer.size() * 2);
   if (found && found->pw_dir && *found->pw_dir == '/')
@@ -72,7 +72,8 @@ std::string attn::jit::cacheRoot() {
 
 namespace {
 /// "" when `st` (a directory) is owned by this user and only it can write.
-std::string ownDirectoryProblem(const std::string &path, const struct stat &st) {
+std::string ownDirectoryProblem(const std::string &path,
+                                const struct stat &st) {
   if (!S_ISDIR(st.st_mode))
     return fmt::format("'{}' is not a directory", path);
   if (st.st_uid != ::geteuid())
@@ -239,8 +240,7 @@ bool JitCache::usable(bool create) const {
     bool isRoot = d == &root;
     struct stat st;
     auto look = [&] {
-      return (isRoot ? ::stat(d->c_str(), &st) : ::lstat(d->c_str(), &st)) ==
-             0;
+      return (isRoot ? ::stat(d->c_str(), &st) : ::lstat(d->c_str(), &st)) == 0;
     };
     if (!look()) {
       if (!create)

@@ -66,10 +66,9 @@ NvrtcResult compileWithNvrtc(const std::string &source,
         c != '-')
       c = '_';
   nvrtcProgram prog = nullptr;
-  nvrtcResult rc =
-      nvrtcCreateProgram(&prog, source.c_str(), programName.c_str(),
-                         static_cast<int>(headers.size()), texts.data(),
-                         names.data());
+  nvrtcResult rc = nvrtcCreateProgram(
+      &prog, source.c_str(), programName.c_str(),
+      static_cast<int>(headers.size()), texts.data(), names.data());
   if (rc != NVRTC_SUCCESS)
     throw Error(fmt::format("NVRTC cannot create a program for {}: {}", name,
                             nvrtcGetErrorString(rc)));

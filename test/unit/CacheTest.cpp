@@ -17,11 +17,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <gtest/gtest.h>
 #include <map>
 #include <pwd.h>
-#include <sys/stat.h>
-#include <gtest/gtest.h>
 #include <random>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -367,9 +367,8 @@ TEST_F(CacheDirTest, ListSurvivesACorruptedKeySize) {
   JitCache cache("cpu-test");
   ASSERT_TRUE(cache.store("key", randomPayload(32, 5)));
   fs::path path = cache.entryPath("key");
-  for (uint64_t keySize :
-       {~uint64_t(0) - 39, ~uint64_t(0) - 38, ~uint64_t(0), uint64_t(1) << 63,
-        uint64_t(1000)}) {
+  for (uint64_t keySize : {~uint64_t(0) - 39, ~uint64_t(0) - 38, ~uint64_t(0),
+                           uint64_t(1) << 63, uint64_t(1000)}) {
     std::vector<char> entry = encodeEntry("key", randomPayload(32, 5));
     for (int i = 0; i < 8; ++i)
       entry[16 + i] = static_cast<char>((keySize >> (8 * i)) & 0xff);

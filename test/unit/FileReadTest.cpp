@@ -92,10 +92,9 @@ TEST_F(FileReadTest, RefusesEverythingButRegularFiles) {
   std::string sockPath = path("sock");
   ASSERT_LT(sockPath.size(), sizeof(addr.sun_path));
   std::copy(sockPath.begin(), sockPath.end(), addr.sun_path);
-  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)),
-            0);
-  EXPECT_EQ(failure(sockPath), "cannot read '" + sockPath +
-                                   "': is a socket, not a regular file");
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(failure(sockPath),
+            "cannot read '" + sockPath + "': is a socket, not a regular file");
   ::close(sock);
   EXPECT_EQ(failure(path("missing")),
             "cannot read '" + path("missing") + "': no such file or directory");
@@ -177,9 +176,8 @@ TEST_F(FileReadTest, BundlesRefuseSpecialFiles) {
   EXPECT_EQ(cuda::Bundle::read(dir).binary, "binary");
   ::unlink(path("kernels.cubin").c_str());
   ASSERT_EQ(::symlink("/dev/zero", path("kernels.cubin").c_str()), 0);
-  EXPECT_EQ(errorOf(dir),
-            "cannot read '" + path("kernels.cubin") +
-                "': is a character device, not a regular file");
+  EXPECT_EQ(errorOf(dir), "cannot read '" + path("kernels.cubin") +
+                              "': is a character device, not a regular file");
 }
 
 TEST(FileReadSizes, Format) {

@@ -17,10 +17,10 @@
 #include "codegen/CudaEmitter.h"
 #include "codegen/FlexExport.h"
 #include "dialect/AttnOps.h"
-#include "runtime/cuda/Bundle.h"
-#include "runtime/jit/Nvrtc.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
+#include "runtime/cuda/Bundle.h"
+#include "runtime/jit/Nvrtc.h"
 #include "llvm/AsmParser/Parser.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -39,12 +39,12 @@ namespace ma = mlir::attn;
 
 namespace {
 
-class HostileTextTest : public ::testing::Test, public ::attn::test::AttnTestContext {
+class HostileTextTest : public ::testing::Test,
+                        public ::attn::test::AttnTestContext {
 protected:
   HostileTextTest()
-      : AttnTestContext([](DialectRegistry &r) {
-          ma::registerCpuLoweringDialects(r);
-        }) {}
+      : AttnTestContext(
+            [](DialectRegistry &r) { ma::registerCpuLoweringDialects(r); }) {}
 
   void SetUp() override {
     llvm::SmallString<128> made;
@@ -126,7 +126,8 @@ TEST_F(HostileTextTest, FlexModuleIsInert) {
   expectNoLiveInjection(*text);
   // Python reads a source encoding from the first two lines only.
   EXPECT_EQ(text->find(path.substr(dir.size())), text->npos);
-  std::string firstTwo = text->substr(0, text->find('\n', text->find('\n') + 1));
+  std::string firstTwo =
+      text->substr(0, text->find('\n', text->find('\n') + 1));
   EXPECT_EQ(firstTwo.find("evil"), std::string::npos) << firstTwo;
 
   auto python = llvm::sys::findProgramByName("python3");
@@ -160,8 +161,8 @@ TEST_F(HostileTextTest, FlexModuleIsInert) {
                    "    pass\n"
                    "print('ok')\n");
   std::string out = dir + "/out.txt";
-  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(out),
-                                                llvm::StringRef(out)};
+  std::optional<llvm::StringRef> redirects[] = {
+      std::nullopt, llvm::StringRef(out), llvm::StringRef(out)};
   int rc = llvm::sys::ExecuteAndWait(
       *python, {*python, check, module_, dir + "/param.txt"}, std::nullopt,
       redirects);
@@ -187,18 +188,19 @@ TEST_F(HostileTextTest, CudaSourceIsInert) {
   std::string gen = dir + "/gen.cu", main = dir + "/main.cpp",
               exe = dir + "/check", out = dir + "/out.txt";
   writeFile(gen, *source);
-  writeFile(main, "#include <cstdio>\n#include <initializer_list>\n"
-                  "int main() {\n"
-                  "  long long bad = 0;\n"
-                  "  for (long long n : {1, 3, 8}) {\n"
-                  "    const attn_i64 params[1] = {n};\n"
-                  "    for (long long q = 0; q < 20; ++q)\n"
-                  "      for (long long k = 0; k < 20; ++k)\n"
-                  "        bad += AttnPattern::mask(0, 0, q, k, 20, 20, params) "
-                  "!= (q - n < k && k <= q);\n"
-                  "  }\n"
-                  "  std::printf(\"%lld\\n\", bad);\n"
-                  "}\n");
+  writeFile(main,
+            "#include <cstdio>\n#include <initializer_list>\n"
+            "int main() {\n"
+            "  long long bad = 0;\n"
+            "  for (long long n : {1, 3, 8}) {\n"
+            "    const attn_i64 params[1] = {n};\n"
+            "    for (long long q = 0; q < 20; ++q)\n"
+            "      for (long long k = 0; k < 20; ++k)\n"
+            "        bad += AttnPattern::mask(0, 0, q, k, 20, 20, params) "
+            "!= (q - n < k && k <= q);\n"
+            "  }\n"
+            "  std::printf(\"%lld\\n\", bad);\n"
+            "}\n");
   std::string include = std::string(ATTNC_SOURCE_DIR) + "/runtime/device";
   std::string cmd = std::string(ATTNC_HOST_CXX) +
                     " -std=c++17 -O1 -Wall -Werror -Wno-unused-variable "

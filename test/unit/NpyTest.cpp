@@ -871,11 +871,11 @@ TEST(NpyTest, FileErrorsNameTheFile) {
 TEST(NpyTest, ReadNpyAgreesWithParseNpy) {
   TempDir dir;
   std::string path = dir / "a.npy";
-  std::vector<std::string> files = {kF32Matrix, kF64Scalar, kI16Empty,
-                                    kBoolVector, kI32V2,    kI32V3,
+  std::vector<std::string> files = {kF32Matrix,  kF64Scalar,   kI16Empty,
+                                    kBoolVector, kI32V2,       kI32V3,
                                     kFortranF64, kBigEndianF32};
   files.push_back(kF32Matrix + "x"); // a byte too many
-  files.push_back(npyV1("")); // an empty header
+  files.push_back(npyV1(""));        // an empty header
   files.push_back(npyV1("{"));
   files.push_back(std::string("\x93NUMPY\x02\x00\xff\xff", 10)); // v2 cut
   for (const std::string &golden : files) {
@@ -942,8 +942,7 @@ TEST(NpyTest, ReadNpyLimits) {
   for (int i = 0; i < 4; ++i)
     bigHeader += static_cast<char>((length >> (8 * i)) & 0xff);
   bigHeader += std::string(64, ' ');
-  ASSERT_TRUE(
-      writeFileAtomic(path, bigHeader.data(), bigHeader.size(), error));
+  ASSERT_TRUE(writeFileAtomic(path, bigHeader.data(), bigHeader.size(), error));
   NpyArray a;
   EXPECT_FALSE(readNpy(path, a, error));
   EXPECT_EQ(error, path + ": the header is 1.0 MiB long, more than the limit "
@@ -974,11 +973,11 @@ TEST(NpyTest, ReadNpyLimits) {
     ::setrlimit(RLIMIT_AS, &cap);
     NpyArray b;
     std::string childError;
-    bool refused = !readNpy(path, b, childError) &&
-                   childError.find("truncated .npy file: shape (1024, 1024, "
-                                   "1024) of float32 needs 4294967296 bytes "
-                                   "of data, the file has 4") !=
-                       std::string::npos;
+    bool refused =
+        !readNpy(path, b, childError) &&
+        childError.find("truncated .npy file: shape (1024, 1024, "
+                        "1024) of float32 needs 4294967296 bytes "
+                        "of data, the file has 4") != std::string::npos;
     ::_exit(refused ? 0 : 1);
   }
   int status = 0;

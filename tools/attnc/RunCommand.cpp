@@ -484,10 +484,9 @@ int attnc::runRun(std::vector<std::string> argv) {
                  "\"blockmap_ms\": {:.3f}, \"repeat\": {}, \"device\": "
                  "\"{}\"{}}}\n",
                  rt::jsonString(program->patternName()), b, h, nq, nk, d,
-                 dtypeName(q.dtype),
-                 hw, t * 1e3, tp.min * 1e3, gflops, density, allowed, tc * 1e3,
-                 tcp.min * 1e3, cgflops,
-                 tc / t, mapMs, repeat, onGpu ? "cuda" : "cpu",
+                 dtypeName(q.dtype), hw, t * 1e3, tp.min * 1e3, gflops, density,
+                 allowed, tc * 1e3, tcp.min * 1e3, cgflops, tc / t, mapMs,
+                 repeat, onGpu ? "cuda" : "cpu",
                  onGpu ? std::string()
                        : fmt::format(", \"cpu_kernel\": \"{}\"",
                                      attn::cpu::kernelBuildName()));
