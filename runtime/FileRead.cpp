@@ -128,7 +128,6 @@ bool RegularFile::open(const std::string &path, std::string &error,
     ::close(fd);
   fd = newFd;
   size_ = st.st_size > 0 ? static_cast<uint64_t>(st.st_size) : 0;
-  owner_ = st.st_uid;
   path_ = path;
   return true;
 }

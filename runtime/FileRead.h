@@ -7,8 +7,6 @@
 #include <string>
 #include <vector>
 
-#include <sys/types.h>
-
 namespace attn {
 
 // What each format allows. A file over its limit is refused with an error
@@ -61,8 +59,6 @@ public:
   /// contents nonetheless: read until the end).
   uint64_t size() const { return size_; }
   const std::string &path() const { return path_; }
-  /// The file's owner and mode bits, from fstat at open.
-  uid_t owner() const { return owner_; }
 
   /// Reads up to `n` bytes; `got` < n only at the end of the file.
   bool read(void *out, size_t n, size_t &got, std::string &error);
@@ -74,7 +70,6 @@ public:
 private:
   int fd = -1;
   uint64_t size_ = 0;
-  uid_t owner_ = 0;
   std::string path_;
 };
 

@@ -106,12 +106,12 @@ std::string attn::jit::checkCacheDirectory(const std::string &dir) {
       return fmt::format("cannot access '{}': {}", p.string(),
                          std::strerror(errno));
     if (st.st_uid != 0 && st.st_uid != ::geteuid())
-      return fmt::format("its parent '{}' is owned by user id {}, who could "
-                         "replace it",
+      return fmt::format("the directory '{}' above it is owned by user id {}, "
+                         "who could replace it",
                          p.string(), static_cast<long>(st.st_uid));
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-      return fmt::format("its parent '{}' is writable by other users (mode "
-                         "{:04o}), who could replace it",
+      return fmt::format("the directory '{}' above it is writable by other "
+                         "users (mode {:04o}), who could replace it",
                          p.string(), st.st_mode & 07777);
     if (p == p.parent_path())
       break;

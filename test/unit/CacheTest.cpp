@@ -772,9 +772,9 @@ TEST_F(CacheDirTest, AWorldWritableRootIsNotUsed) {
 TEST_F(CacheDirTest, AWritableParentIsNotTrusted) {
   fs::create_directories(dir / "cache");
   ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
-  expectUntrusted(dir / "cache", "its parent '" + dir.string() +
-                                     "' is writable by other users (mode "
-                                     "0777)");
+  expectUntrusted(dir / "cache", "the directory '" + dir.string() +
+                                     "' above it is writable by other users "
+                                     "(mode 0777)");
   // Sticky, like /tmp: others cannot rename what is not theirs.
   ASSERT_EQ(::chmod(dir.c_str(), 01777), 0);
   EXPECT_EQ(attn::jit::checkCacheDirectory((dir / "cache").string()), "");
@@ -919,8 +919,25 @@ TEST_F(CacheDirTest, ATamperedEntryWithAValidChecksumIsRebuilt) {
   ASSERT_TRUE(k1 && k2);
   std::optional<std::vector<char>> code1 = decodeEntry(e1, *k1);
   ASSERT_TRUE(code1);
+  // An object with pattern 2's entry points that calls a function nobody
+  // defines: it fails while linking, which ORC would also report on stderr.
+  std::string pattern2 = s2.substr(8, s2.find(' ', 8) - 8); // "pattern X {"
+  fs::create_directories(dir);
+  fs::path cSource = dir / "unresolved.c", cObject = dir / "unresolved.o";
+  std::ofstream(cSource) << "extern void attn_no_such_function(void);\n"
+                            "void " << pattern2 << "__cpu_blockmap(void) {\n"
+                            "  attn_no_such_function();\n}\n"
+                            "void " << pattern2 << "__cpu_tile_mask(void) {\n"
+                            "  attn_no_such_function();\n}\n";
+  std::string cc = std::string(ATTNC_HOST_CXX) + " -x c -fPIC -c " +
+                   cSource.string() + " -o " + cObject.string();
+  ASSERT_EQ(std::system(cc.c_str()), 0) << cc;
+  std::vector<uint8_t> unresolved = readBytes(cObject.string());
+  fs::remove(cSource);
+  fs::remove(cObject);
   for (const std::vector<char> &bad :
-       {*code1, randomPayload(4096, 3), std::vector<char>()}) {
+       {std::vector<char>(unresolved.begin(), unresolved.end()), *code1,
+        randomPayload(4096, 3), std::vector<char>()}) {
     std::vector<char> tampered = encodeEntry(*k2, bad);
     {
       std::ofstream f(p2, std::ios::binary | std::ios::trunc);
