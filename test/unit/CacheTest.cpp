@@ -924,11 +924,10 @@ TEST_F(CacheDirTest, ATamperedEntryWithAValidChecksumIsRebuilt) {
   std::string pattern2 = s2.substr(8, s2.find(' ', 8) - 8); // "pattern X {"
   fs::create_directories(dir);
   fs::path cSource = dir / "unresolved.c", cObject = dir / "unresolved.o";
+  std::string body = "(void) {\n  attn_no_such_function();\n}\n";
   std::ofstream(cSource) << "extern void attn_no_such_function(void);\n"
-                            "void " << pattern2 << "__cpu_blockmap(void) {\n"
-                            "  attn_no_such_function();\n}\n"
-                            "void " << pattern2 << "__cpu_tile_mask(void) {\n"
-                            "  attn_no_such_function();\n}\n";
+                         << "void " + pattern2 + "__cpu_blockmap" + body
+                         << "void " + pattern2 + "__cpu_tile_mask" + body;
   std::string cc = std::string(ATTNC_HOST_CXX) + " -x c -fPIC -c " +
                    cSource.string() + " -o " + cObject.string();
   ASSERT_EQ(std::system(cc.c_str()), 0) << cc;
