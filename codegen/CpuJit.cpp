@@ -13,6 +13,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include <memory>
 #include <mutex>
 
 using namespace mlir;
@@ -86,6 +87,13 @@ CpuJitModule::load(const std::vector<char> &object, const std::string &pattern,
     error = "cannot start the JIT: " + llvm::toString(jit.takeError());
     return nullptr;
   }
+  // ORC prints errors it meets while linking (an unresolved symbol) to
+  // stderr itself; they also fail the lookup below, which reports them once
+  // through `error`, so the caller decides (the JIT cache rebuilds the entry).
+  auto reported = std::make_shared<std::string>();
+  (*jit)->getExecutionSession().setErrorReporter([reported](llvm::Error err) {
+    *reported += llvm::toString(std::move(err));
+  });
   auto buffer = llvm::MemoryBuffer::getMemBufferCopy(
       llvm::StringRef(object.data(), object.size()), pattern + ".o");
   if (llvm::Error err = (*jit)->addObjectFile(std::move(buffer))) {
@@ -98,6 +106,8 @@ CpuJitModule::load(const std::vector<char> &object, const std::string &pattern,
     if (!addr) {
       error = "symbol '" + name + "' missing from the compiled object: " +
               llvm::toString(addr.takeError());
+      if (!reported->empty() && error.find(*reported) == std::string::npos)
+        error += " (" + *reported + ")";
       return nullptr;
     }
     return addr->toPtr<void *>();

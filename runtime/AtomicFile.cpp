@@ -1,5 +1,6 @@
 // Whole-file reads and crash-safe whole-file writes (temporary file + rename).
 #include "runtime/AtomicFile.h"
+#include "runtime/FileRead.h"
 
 #include <fmt/format.h>
 
@@ -84,7 +85,7 @@ bool writeAll(int fd, const uint8_t *data, size_t size, int &err) {
 } // namespace
 
 bool writeFileAtomic(const std::string &path, const void *data, size_t size,
-                     std::string &error) {
+                     std::string &error, int mode) {
   if (path.empty()) {
     error = "cannot write file: the path is empty";
     return false;
@@ -125,8 +126,8 @@ bool writeFileAtomic(const std::string &path, const void *data, size_t size,
   for (int attempt = 0; attempt < 32 && fd < 0; ++attempt) {
     tempPath = fmt::format("{}/.{}.tmp.{}.{:016x}", dir, stem,
                            static_cast<long>(::getpid()), randomBits());
-    fd =
-        ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    fd = ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                mode >= 0 ? (mode & 0777) : 0666);
     if (fd < 0 && errno != EEXIST) {
       int err = errno;
       if (err == EACCES || err == EPERM)
@@ -154,8 +155,12 @@ bool writeFileAtomic(const std::string &path, const void *data, size_t size,
     return false;
   };
 
-  if (targetExists && S_ISREG(target.st_mode))
+  if (mode >= 0) {
+    if (::fchmod(fd, static_cast<mode_t>(mode & 07777)) != 0)
+      return fail(errno, "cannot set its permissions: ");
+  } else if (targetExists && S_ISREG(target.st_mode)) {
     (void)::fchmod(fd, target.st_mode & 07777); // Best effort.
+  }
   int err = 0;
   if (!writeAll(fd, static_cast<const uint8_t *>(data), size, err))
     return fail(err, "");
@@ -180,55 +185,7 @@ bool writeFileAtomic(const std::string &path, const void *data, size_t size,
 
 bool readFile(const std::string &path, std::vector<uint8_t> &out,
               std::string &error) {
-  if (path.empty()) {
-    error = "cannot read file: the path is empty";
-    return false;
-  }
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = fmt::format("cannot read '{}': {}", path, errnoText(errno));
-    return false;
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    error = fmt::format("cannot read '{}': {}", path, errnoText(err));
-    return false;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    error = fmt::format("cannot read '{}': is a directory", path);
-    return false;
-  }
-  // st_size is only a hint (pipes and /proc files report 0), so read until
-  // EOF, growing the buffer as needed.
-  std::vector<uint8_t> bytes;
-  size_t initial = 65536;
-  if (S_ISREG(st.st_mode) && st.st_size > 0)
-    initial = static_cast<size_t>(st.st_size) + 1;
-  bytes.resize(initial);
-  size_t used = 0;
-  while (true) {
-    if (used == bytes.size())
-      bytes.resize(bytes.size() * 2);
-    ssize_t got = ::read(fd, bytes.data() + used, bytes.size() - used);
-    if (got < 0) {
-      if (errno == EINTR)
-        continue;
-      int err = errno;
-      ::close(fd);
-      error = fmt::format("cannot read '{}': {}", path, errnoText(err));
-      return false;
-    }
-    if (got == 0)
-      break;
-    used += static_cast<size_t>(got);
-  }
-  bytes.resize(used);
-  ::close(fd);
-  out = std::move(bytes);
-  return true;
+  return readRegularFile(path, kMaxOtherFileBytes, out, error);
 }
 
 } // namespace attn

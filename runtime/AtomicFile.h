@@ -16,12 +16,15 @@ namespace attn {
 /// are safe (the last rename wins). An existing target keeps its permission
 /// bits. On failure the temporary is removed, an existing target is left
 /// untouched, `error` names the path and the cause, and false is returned.
-/// A symbolic link at `path` is replaced, not followed.
+/// A symbolic link at `path` is replaced, not followed. A `mode` >= 0 gives
+/// the new file exactly those permission bits instead (e.g. 0600).
 bool writeFileAtomic(const std::string &path, const void *data, size_t size,
-                     std::string &error);
+                     std::string &error, int mode = -1);
 
-/// Reads the whole file at `path` into `out` (replacing its contents). On
-/// failure (missing, a directory, unreadable) `error` names the path and the
+/// Reads the whole file at `path` into `out` (replacing its contents): a
+/// regular file of at most 1 GiB (see readRegularFile in runtime/FileRead.h,
+/// which takes a format's own limit). On failure (missing, a directory, a
+/// FIFO or device, too large, unreadable) `error` names the path and the
 /// cause, `out` is left unchanged and false is returned.
 bool readFile(const std::string &path, std::vector<uint8_t> &out,
               std::string &error);

@@ -2,6 +2,7 @@
 #include "runtime/Npy.h"
 
 #include "runtime/AtomicFile.h"
+#include "runtime/FileRead.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -489,8 +490,22 @@ bool checkNpyArray(const NpyArray &a, std::string &error) {
   return true;
 }
 
-bool parseNpy(const uint8_t *bytes, size_t size, NpyArray &out,
-              std::string &error) {
+namespace {
+
+/// What the magic string, version and header of a .npy file say.
+struct NpyLayout {
+  size_t prefix = 0;       ///< Magic, version and header length field.
+  size_t headerLength = 0; ///< The header dict with its padding.
+  NpyDType dtype = NpyDType::F32;
+  std::vector<int64_t> shape;
+  size_t dataBytes = 0;
+  size_t dataOffset() const { return prefix + headerLength; }
+};
+
+/// Checks the magic string and version in the first `size` bytes (all of
+/// the file when it is shorter than 12 bytes) and finds the header length.
+bool parsePreamble(const uint8_t *bytes, size_t size, NpyLayout &layout,
+                   std::string &error) {
   if (size == 0) {
     error = "not a .npy file: the file is empty";
     return false;
@@ -513,66 +528,147 @@ bool parseNpy(const uint8_t *bytes, size_t size, NpyArray &out,
     return false;
   }
   size_t lengthSize = major == 1 ? 2 : 4;
-  size_t prefix = 8 + lengthSize;
-  if (size < prefix) {
+  layout.prefix = 8 + lengthSize;
+  if (size < layout.prefix) {
     error = fmt::format("truncated .npy file: {} bytes, too short for the "
                         "header length field",
                         size);
     return false;
   }
-  size_t headerLength = loadLE(bytes + 8, lengthSize);
-  if (headerLength > size - prefix) {
-    error = fmt::format("truncated .npy file: the header length is {} bytes "
-                        "but only {} bytes follow the length field",
-                        headerLength, size - prefix);
-    return false;
-  }
-  std::string_view text(reinterpret_cast<const char *>(bytes + prefix),
-                        headerLength);
+  layout.headerLength = loadLE(bytes + 8, lengthSize);
+  return true;
+}
+
+/// Parses the header text (after the preamble) into the dtype, shape and
+/// data size.
+bool parseHeader(std::string_view text, NpyLayout &layout, std::string &error) {
   Header header;
   if (!HeaderParser(text).parse(header, error))
     return false;
-  NpyArray result;
-  if (!dtypeFromDescr(header.descr, result.dtype, error))
+  if (!dtypeFromDescr(header.descr, layout.dtype, error))
     return false;
   if (header.fortranOrder) {
     error = "Fortran-order arrays are not supported (save a C-order array, "
             "e.g. numpy.ascontiguousarray(a))";
     return false;
   }
-  size_t dataBytes = 0;
-  if (!byteSize(header.shape, result.itemSize(), dataBytes, error))
+  if (!byteSize(header.shape, npyDTypeSize(layout.dtype), layout.dataBytes,
+                error))
     return false;
-  size_t available = size - prefix - headerLength;
-  if (dataBytes > available) {
+  layout.shape = std::move(header.shape);
+  return true;
+}
+
+/// Checks that `available` bytes follow the header: exactly the data.
+bool checkDataSize(const NpyLayout &layout, uint64_t available,
+                   std::string &error) {
+  if (layout.dataBytes > available) {
     error = fmt::format("truncated .npy file: shape {} of {} needs {} bytes of "
                         "data, the file has {}",
-                        formatShape(header.shape), npyDTypeName(result.dtype),
-                        dataBytes, available);
+                        formatShape(layout.shape), npyDTypeName(layout.dtype),
+                        layout.dataBytes, available);
     return false;
   }
-  if (dataBytes < available) {
+  if (layout.dataBytes < available) {
     error = fmt::format("damaged .npy file: {} unexpected bytes after the {} "
                         "bytes of data for shape {} of {}",
-                        available - dataBytes, dataBytes,
-                        formatShape(header.shape), npyDTypeName(result.dtype));
+                        available - layout.dataBytes, layout.dataBytes,
+                        formatShape(layout.shape), npyDTypeName(layout.dtype));
     return false;
   }
-  result.shape = std::move(header.shape);
-  const uint8_t *data = bytes + prefix + headerLength;
-  result.data.assign(data, data + dataBytes);
+  return true;
+}
+
+std::string truncatedHeader(const NpyLayout &layout, uint64_t size) {
+  return fmt::format("truncated .npy file: the header length is {} bytes "
+                     "but only {} bytes follow the length field",
+                     layout.headerLength, size - layout.prefix);
+}
+
+} // namespace
+
+bool parseNpy(const uint8_t *bytes, size_t size, NpyArray &out,
+              std::string &error) {
+  NpyLayout layout;
+  if (!parsePreamble(bytes, size, layout, error))
+    return false;
+  if (layout.headerLength > size - layout.prefix) {
+    error = truncatedHeader(layout, size);
+    return false;
+  }
+  std::string_view text(reinterpret_cast<const char *>(bytes + layout.prefix),
+                        layout.headerLength);
+  if (!parseHeader(text, layout, error) ||
+      !checkDataSize(layout, size - layout.dataOffset(), error))
+    return false;
+  NpyArray result;
+  result.dtype = layout.dtype;
+  result.shape = std::move(layout.shape);
+  const uint8_t *data = bytes + layout.dataOffset();
+  result.data.assign(data, data + layout.dataBytes);
   out = std::move(result);
   return true;
 }
 
 bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
-  std::vector<uint8_t> bytes;
-  if (!readFile(path, bytes, error))
+  // The header bounds the data: read it first, check the size it implies
+  // against the file and the limits, then read exactly the data.
+  RegularFile file;
+  if (!file.open(path, error))
     return false;
-  if (!parseNpy(bytes.data(), bytes.size(), out, error)) {
-    error = fmt::format("{}: {}", path, error);
+  auto fail = [&](const std::string &why) {
+    error = fmt::format("{}: {}", path, why);
     return false;
-  }
+  };
+  // Magic and version, then the length field (2 or 4 bytes by version), so
+  // nothing past the preamble is read yet.
+  uint8_t preamble[12];
+  size_t got = 0, more = 0;
+  if (!file.read(preamble, 8, got, error))
+    return false;
+  if (got == 8 &&
+      !file.read(preamble + 8, preamble[6] == 1 ? 2 : 4, more, error))
+    return false;
+  got += more;
+  NpyLayout layout;
+  if (!parsePreamble(preamble, got, layout, error))
+    return fail(error);
+  uint64_t size = std::max<uint64_t>(file.size(), got);
+  if (layout.headerLength > kMaxNpyHeaderBytes)
+    return fail(fmt::format("the header is {} long, more than the limit of {}",
+                            formatByteSize(layout.headerLength),
+                            formatByteSize(kMaxNpyHeaderBytes)));
+  if (layout.headerLength > size - layout.prefix)
+    return fail(truncatedHeader(layout, size));
+  std::string text(layout.headerLength, '\0');
+  if (!file.read(text.data(), text.size(), got, error))
+    return false;
+  if (got < text.size())
+    return fail(truncatedHeader(layout, layout.prefix + got));
+  if (!parseHeader(text, layout, error))
+    return fail(error);
+  if (layout.dataBytes > kMaxNpyDataBytes)
+    return fail(fmt::format(
+        "shape {} of {} needs {} of data, more than the "
+        "limit of {}",
+        formatShape(layout.shape), npyDTypeName(layout.dtype),
+        formatByteSize(layout.dataBytes), formatByteSize(kMaxNpyDataBytes)));
+  if (!checkDataSize(layout, size - layout.dataOffset(), error))
+    return fail(error);
+  NpyArray result;
+  result.dtype = layout.dtype;
+  result.shape = std::move(layout.shape);
+  result.data.resize(layout.dataBytes);
+  if (!file.read(result.data.data(), layout.dataBytes, got, error))
+    return false;
+  // The file may have changed size since it was opened.
+  uint8_t extra = 0;
+  more = 0;
+  if (got == layout.dataBytes && !file.read(&extra, 1, more, error))
+    return false;
+  if (!checkDataSize(layout, got + more, error))
+    return fail(error);
+  out = std::move(result);
   return true;
 }
 

@@ -40,7 +40,7 @@ done
 # Each source once, in parallel (fmt header-only is slow to compile).
 SRCS=(runtime/cuda/Bundle.cpp runtime/cuda/CudaDriver.cpp
       runtime/cuda/CudaRuntime.cpp runtime/AtomicFile.cpp runtime/Npy.cpp
-      bench/gpu/runner.cpp)
+      runtime/FileRead.cpp runtime/TextEscape.cpp bench/gpu/runner.cpp)
 [ -f "$ROOT/bench/gpu/attn_gpu_capi.cpp" ] && SRCS+=(bench/gpu/attn_gpu_capi.cpp)
 pids=()
 for s in "${SRCS[@]}"; do
@@ -50,7 +50,8 @@ done
 fail=0
 for p in "${pids[@]}"; do wait "$p" || fail=1; done
 [ "$fail" = 0 ] || { echo "build_runner.sh: compilation failed" >&2; exit 1; }
-RT=("$OUT"/obj/Bundle.o "$OUT"/obj/CudaDriver.o "$OUT"/obj/CudaRuntime.o "$OUT"/obj/AtomicFile.o)
+RT=("$OUT"/obj/Bundle.o "$OUT"/obj/CudaDriver.o "$OUT"/obj/CudaRuntime.o "$OUT"/obj/AtomicFile.o
+    "$OUT"/obj/FileRead.o "$OUT"/obj/TextEscape.o)
 "$CXX" "$OUT/obj/runner.o" "${RT[@]}" "$OUT/obj/Npy.o" -o "$OUT/attnc-gpu-runner" -ldl -lpthread
 echo "build_runner.sh: built $OUT/attnc-gpu-runner"
 if [ -f "$OUT/obj/attn_gpu_capi.o" ]; then

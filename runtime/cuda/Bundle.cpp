@@ -2,10 +2,11 @@
 #include "runtime/cuda/Bundle.h"
 #include "attn/attn.h"
 #include "runtime/AtomicFile.h"
+#include "runtime/FileRead.h"
+#include "runtime/TextEscape.h"
 #include <fmt/core.h>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -40,16 +41,16 @@ std::string checksum(const std::string &bytes) {
 
 std::string Bundle::manifest() const {
   std::string out = "attnc-cuda-bundle 1\n";
-  out += fmt::format("pattern {}\n", pattern);
+  out += fmt::format("pattern {}\n", encodeWord(pattern));
   if (!location.empty())
-    out += fmt::format("location {}\n", location);
+    out += fmt::format("location {}\n", encodeWord(location));
   out += fmt::format("arch {}\nformat {}\nbinary {}\n", arch, format,
                      binaryFile);
   out += fmt::format("tile {} {}\n", tileQ, tileK);
   out += fmt::format("head_dependent {}\nheads {}\n", headDependent ? 1 : 0,
                      heads);
   for (const std::string &p : params)
-    out += fmt::format("param {}\n", p);
+    out += fmt::format("param {}\n", encodeWord(p));
   for (const KernelVariant &v : variants)
     out += fmt::format("variant {} {} {} {}\n", v.dtype, v.headDim,
                        v.smemBytes, v.warps);
@@ -105,10 +106,16 @@ Bundle Bundle::parseManifest(const std::string &text, const std::string &what) {
         throw bad(fmt::format("'{}' takes {} value{}", key, n,
                               n == 1 ? "" : "s"));
     };
+    auto decoded = [&] {
+      std::string text;
+      if (!decodeWord(w[1], text))
+        throw bad(fmt::format("bad %-escape in '{}'", w[1]));
+      return text;
+    };
     if (key == "pattern") {
-      need(1), b.pattern = w[1];
+      need(1), b.pattern = decoded();
     } else if (key == "location") {
-      need(1), b.location = w[1];
+      need(1), b.location = decoded();
     } else if (key == "arch") {
       need(1), b.arch = w[1];
     } else if (key == "format") {
@@ -127,7 +134,7 @@ Bundle Bundle::parseManifest(const std::string &text, const std::string &what) {
     } else if (key == "heads") {
       need(1), b.heads = toInt(w[1], what, line);
     } else if (key == "param") {
-      need(1), b.params.push_back(w[1]);
+      need(1), b.params.push_back(decoded());
     } else if (key == "variant") {
       need(4);
       KernelVariant v;
@@ -176,22 +183,20 @@ void Bundle::write(const std::string &dir) const {
 }
 
 namespace {
-std::string slurp(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error(fmt::format("cannot read '{}': {}", path,
-                            std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+std::string slurp(const std::string &path, uint64_t maxBytes) {
+  std::string text, error;
+  if (!readRegularFile(path, maxBytes, text, error))
+    throw Error(error);
+  return text;
 }
 } // namespace
 
 Bundle Bundle::read(const std::string &dir) {
   std::string manifestPath = dir + "/manifest.txt";
-  Bundle b = parseManifest(slurp(manifestPath), manifestPath);
+  Bundle b =
+      parseManifest(slurp(manifestPath, kMaxManifestBytes), manifestPath);
   std::string expected = b.binary;
-  b.binary = slurp(dir + "/" + b.binaryFile);
+  b.binary = slurp(dir + "/" + b.binaryFile, kMaxBundleBinaryBytes);
   if (checksum(b.binary) != expected)
     throw Error(fmt::format("'{}/{}' is damaged: its checksum {} differs from "
                             "the manifest's {}",

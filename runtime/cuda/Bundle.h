@@ -19,6 +19,10 @@
 //                                  warps per CTA of the forward kernel)
 //   checksum 1234567890abcdef     (FNV-1a 64 of the binary, hex)
 //
+// The pattern, location and param values are written with encodeWord
+// (runtime/TextEscape.h): a space, a line break or '%' in a path becomes
+// %XX, so no value can add a line or a word.
+//
 // Kernel names follow runtime/device/attn_kernels.cuh: attn_blockmap_count,
 // attn_blockmap_fill and, per variant, attn_fwd_<dtype>_d<D>,
 // attn_fwd_split_<dtype>_d<D>, attn_combine_<dtype>_d<D>.

@@ -58,11 +58,17 @@ NvrtcResult compileWithNvrtc(const std::string &source,
     names.push_back(h.name);
     texts.push_back(h.text);
   }
+  // NVRTC prints the program name in its log (and debug info): only plain
+  // characters, whatever the pattern is called.
+  std::string programName = name;
+  for (char &c : programName)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' &&
+        c != '-')
+      c = '_';
   nvrtcProgram prog = nullptr;
-  nvrtcResult rc =
-      nvrtcCreateProgram(&prog, source.c_str(), name.c_str(),
-                         static_cast<int>(headers.size()), texts.data(),
-                         names.data());
+  nvrtcResult rc = nvrtcCreateProgram(
+      &prog, source.c_str(), programName.c_str(),
+      static_cast<int>(headers.size()), texts.data(), names.data());
   if (rc != NVRTC_SUCCESS)
     throw Error(fmt::format("NVRTC cannot create a program for {}: {}", name,
                             nvrtcGetErrorString(rc)));

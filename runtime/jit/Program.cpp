@@ -10,6 +10,7 @@
 #include "runtime/cpu/CpuAttention.h"
 #include "runtime/cuda/CudaDriver.h"
 #include "runtime/cuda/CudaRuntime.h"
+#include "runtime/FileRead.h"
 #include "runtime/jit/Cache.h"
 #include "runtime/jit/CudaCompile.h"
 #include "runtime/jit/Nvrtc.h"
@@ -176,6 +177,18 @@ compileCuda(ModuleOp normalized, const std::string &name,
       }
     }
   }
+  if (bundle) {
+    // A cached bundle the driver refuses (tampered code with valid checksums)
+    // is dropped and rebuilt once, not an error on every run.
+    try {
+      auto loaded = std::make_unique<cuda::LoadedBundle>(*bundle);
+      cache.remember(key, *payload);
+      return loaded;
+    } catch (const Error &) {
+      cache.discard(key);
+      bundle.reset();
+    }
+  }
   if (!bundle) {
     bundle = jit::compileCudaBundle(*scheduled, name, copts);
     std::string manifest = bundle->manifest();
@@ -279,8 +292,18 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
       impl->tileK, moduleText(*module));
   jit::JitCache cache("cpu");
   std::optional<std::vector<char>> object;
+  std::string error;
   if (options.useCache)
     object = cache.lookup(key);
+  if (object) {
+    impl->jit = ma::CpuJitModule::load(*object, name, error);
+    // Cached code that does not load (a tampered or foreign entry with a
+    // valid checksum) is dropped and rebuilt, not an error on every run.
+    if (!impl->jit) {
+      cache.discard(key);
+      object.reset();
+    }
+  }
   impl->fromCache = object.has_value();
   if (!object) {
     PassManager pm(&ctx);
@@ -293,9 +316,11 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
     auto lowered = ma::lowerPatternToLLVM(*module, name);
     if (failed(lowered))
       diag.fail("lowering to LLVM failed");
-    std::string error;
     std::vector<char> code;
     if (!ma::compileToObject(**lowered, code, error))
+      throw Error(error);
+    impl->jit = ma::CpuJitModule::load(code, name, error);
+    if (!impl->jit)
       throw Error(error);
     object = std::move(code);
     if (options.useCache)
@@ -303,20 +328,16 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   }
   if (options.useCache)
     cache.remember(key, *object);
-  std::string error;
-  impl->jit = ma::CpuJitModule::load(*object, name, error);
-  if (!impl->jit)
-    throw Error(error);
   return Program(impl);
 }
 
 Program Program::compileFile(const std::string &path,
                              const CompileOptions &options) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-  if (!buffer)
-    throw Error(fmt::format("cannot read '{}': {}", path,
-                            buffer.getError().message()));
-  return compileBuffer(std::move(*buffer), options);
+  std::string text, error;
+  if (!readRegularFile(path, kMaxSourceBytes, text, error))
+    throw Error(error);
+  return compileBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, path),
+                       options);
 }
 
 Program Program::compileString(const std::string &source,

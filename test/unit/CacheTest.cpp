@@ -18,7 +18,10 @@
 #include <fstream>
 #include <functional>
 #include <gtest/gtest.h>
+#include <map>
+#include <pwd.h>
 #include <random>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -341,9 +344,50 @@ TEST_F(CacheDirTest, AnEntryForAnotherKeyIsNotTrusted) {
   fs::copy_file(pa, pb, fs::copy_options::overwrite_existing);
   EXPECT_FALSE(cache.load("key b"));
   EXPECT_TRUE(cache.load("key a"));
-  // The copy is still a well-formed entry (for its own key).
+  // The copy is intact, but under another key's name: --list says so.
+  for (const auto &e : JitCache::list()) {
+    EXPECT_EQ(e.valid, e.path == pa.string()) << e.path;
+    if (e.path == pb.string())
+      EXPECT_EQ(e.problem, "stored under another entry's name");
+  }
+  // Swapping two files: both are listed as bad.
+  fs::rename(pa, dir / "tmp.bin");
+  ASSERT_TRUE(cache.store("key b", b));
+  fs::rename(pb, pa);
+  fs::rename(dir / "tmp.bin", pb);
   for (const auto &e : JitCache::list())
-    EXPECT_TRUE(e.valid) << e.path;
+    EXPECT_FALSE(e.valid) << e.path;
+  EXPECT_FALSE(cache.load("key a"));
+  EXPECT_FALSE(cache.load("key b"));
+}
+
+TEST_F(CacheDirTest, ListSurvivesACorruptedKeySize) {
+  // A key-size field that wraps 40 + size to a small number must not read
+  // out of bounds.
+  JitCache cache("cpu-test");
+  ASSERT_TRUE(cache.store("key", randomPayload(32, 5)));
+  fs::path path = cache.entryPath("key");
+  for (uint64_t keySize : {~uint64_t(0) - 39, ~uint64_t(0) - 38, ~uint64_t(0),
+                           uint64_t(1) << 63, uint64_t(1000)}) {
+    std::vector<char> entry = encodeEntry("key", randomPayload(32, 5));
+    for (int i = 0; i < 8; ++i)
+      entry[16 + i] = static_cast<char>((keySize >> (8 * i)) & 0xff);
+    {
+      std::ofstream f(path, std::ios::binary | std::ios::trunc);
+      f.write(entry.data(), entry.size());
+    }
+    auto entries = JitCache::list();
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_FALSE(entries[0].valid) << keySize;
+    EXPECT_EQ(entries[0].problem, "damaged (bad header)");
+    EXPECT_FALSE(cache.load("key"));
+    EXPECT_FALSE(attn::jit::entryKey(bytesOf(entry)));
+  }
+  // The payload-size field too.
+  std::vector<char> entry = encodeEntry("key", randomPayload(32, 5));
+  for (int i = 0; i < 8; ++i)
+    entry[24 + i] = static_cast<char>(0xff);
+  EXPECT_FALSE(decodeEntry(bytesOf(entry), "key"));
 }
 
 TEST_F(CacheDirTest, StoreIntoAnUnwritableRootFails) {
@@ -615,6 +659,312 @@ TEST_F(CacheDirTest, ReadOnlyCacheDirectoryFallsBackToMemory) {
   fs::permissions(dir, fs::perms::owner_all);
   EXPECT_EQ(code, 0);
   EXPECT_TRUE(allFiles().empty());
+}
+
+//===----------------------------------------------------------------------===//
+// Trust: the cache holds code this process runs
+//===----------------------------------------------------------------------===//
+
+TEST_F(CacheDirTest, TheRootNeverFallsBackToASharedDirectory) {
+  std::map<std::string, std::optional<std::string>> saved;
+  for (const char *name : {"ATTNC_CACHE_DIR", "XDG_CACHE_HOME", "HOME"}) {
+    if (const char *v = std::getenv(name))
+      saved[name] = v;
+    else
+      saved[name] = std::nullopt;
+    unsetenv(name);
+  }
+  std::string root = attn::jit::cacheRoot();
+  struct passwd *pw = getpwuid(geteuid());
+  if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
+    EXPECT_EQ(root, std::string(pw->pw_dir) + "/.cache/attnc");
+  else
+    EXPECT_EQ(root, "");
+  EXPECT_EQ(root.find(fs::temp_directory_path().string()), std::string::npos)
+      << root;
+  // A relative XDG_CACHE_HOME is ignored, as the XDG spec says.
+  setenv("HOME", "/home/someone", 1);
+  setenv("XDG_CACHE_HOME", "relative/cache", 1);
+  EXPECT_EQ(attn::jit::cacheRoot(), "/home/someone/.cache/attnc");
+  for (auto &[name, value] : saved)
+    if (value)
+      setenv(name.c_str(), value->c_str(), 1);
+    else
+      unsetenv(name.c_str());
+}
+
+TEST_F(CacheDirTest, DirectoriesAreCreatedPrivate) {
+  fs::path root = dir / "a" / "b" / "cache";
+  setenv("ATTNC_CACHE_DIR", root.c_str(), 1);
+  fs::create_directories(dir);
+  JitCache cache("cpu-test");
+  ASSERT_TRUE(cache.store("k", randomPayload(10, 1)));
+  for (fs::path p : {dir / "a", dir / "a" / "b", root,
+                     fs::path(cache.entryPath("k")).parent_path().parent_path(),
+                     fs::path(cache.entryPath("k")).parent_path()}) {
+    struct stat st;
+    ASSERT_EQ(::stat(p.c_str(), &st), 0) << p;
+    EXPECT_EQ(st.st_mode & 0777, 0700u) << p;
+  }
+  struct stat st;
+  ASSERT_EQ(::stat(cache.entryPath("k").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(attn::jit::checkCacheDirectory(root.string()), "");
+}
+
+/// In a child (one warning per process): the cache at `root` is refused
+/// with a warning containing `why`, nothing is written, and compiled code is
+/// still kept in memory.
+void expectUntrusted(const fs::path &root, const std::string &why) {
+  setenv("ATTNC_CACHE_DIR", root.c_str(), 1);
+  std::string problem = attn::jit::checkCacheDirectory(root.string());
+  EXPECT_NE(problem.find(why), std::string::npos) << problem;
+  int64_t w;
+  std::string source = uniqueSource(w);
+  int code = inChild([&] {
+    testing::internal::CaptureStderr();
+    JitCache cache("cpu-test");
+    bool stored = cache.store("k", {'a'});
+    attn::Program a = attn::Program::compileString(source);
+    attn::Program b = attn::Program::compileString(source);
+    std::string err = testing::internal::GetCapturedStderr();
+    if (stored)
+      return 1;
+    if (!checkSliding(a, w).empty() || a.fromCache() || !b.fromCache())
+      return 2;
+    size_t first = err.find("warning: not using the JIT cache in");
+    if (first == std::string::npos || err.find(why) == std::string::npos)
+      return 3;
+    if (err.find("warning", first + 1) != std::string::npos)
+      return 4;
+    return 0;
+  });
+  EXPECT_EQ(code, 0) << "1: stored, 2: wrong program or cache use, 3: no "
+                        "warning saying why, 4: more than one warning";
+  std::error_code ec;
+  for (auto &e : fs::recursive_directory_iterator(root, ec))
+    EXPECT_FALSE(e.is_regular_file()) << e.path();
+}
+
+TEST_F(CacheDirTest, AWorldWritableRootIsNotUsed) {
+  fs::create_directories(dir);
+  ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
+  expectUntrusted(dir, "is writable by other users (mode 0777)");
+  // Even with entries planted in it (in a child: the warning is printed
+  // once per process, and later tests' children inherit the state).
+  ASSERT_EQ(::chmod(dir.c_str(), 0700), 0);
+  JitCache cache("cpu-test");
+  ASSERT_TRUE(cache.store("k", {'x'}));
+  ASSERT_EQ(::chmod(dir.c_str(), 0775), 0);
+  EXPECT_EQ(inChild([&] {
+              testing::internal::CaptureStderr();
+              bool loaded = cache.load("k").has_value();
+              std::string err = testing::internal::GetCapturedStderr();
+              return loaded ? 1 : err.find("mode 0775") == std::string::npos;
+            }),
+            0);
+  auto entries = JitCache::list();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_FALSE(entries[0].valid);
+  EXPECT_NE(entries[0].problem.find("not trusted"), std::string::npos);
+}
+
+TEST_F(CacheDirTest, AWritableParentIsNotTrusted) {
+  fs::create_directories(dir / "cache");
+  ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
+  expectUntrusted(dir / "cache", "the directory '" + dir.string() +
+                                     "' above it is writable by other users "
+                                     "(mode 0777)");
+  // Sticky, like /tmp: others cannot rename what is not theirs.
+  ASSERT_EQ(::chmod(dir.c_str(), 01777), 0);
+  EXPECT_EQ(attn::jit::checkCacheDirectory((dir / "cache").string()), "");
+}
+
+TEST_F(CacheDirTest, ARootOwnedByAnotherUserIsNotUsed) {
+  if (geteuid() != 0)
+    GTEST_SKIP() << "only root can give a directory away";
+  fs::create_directories(dir);
+  ASSERT_EQ(::chmod(dir.c_str(), 0700), 0);
+  ASSERT_EQ(::chown(dir.c_str(), 65534, 65534), 0);
+  expectUntrusted(dir, "is owned by user id 65534, not by this user (id 0)");
+  ASSERT_EQ(::chown(dir.c_str(), 0, 0), 0);
+  // A subdirectory (version, target) given away is refused too.
+  JitCache cache("cpu-test");
+  ASSERT_TRUE(cache.store("k", {'x'}));
+  fs::path target = fs::path(cache.entryPath("k")).parent_path();
+  ASSERT_EQ(::chown(target.c_str(), 65534, 65534), 0);
+  EXPECT_EQ(inChild([&] {
+              testing::internal::CaptureStderr();
+              bool loaded = cache.load("k").has_value();
+              std::string err = testing::internal::GetCapturedStderr();
+              return loaded ? 1
+                            : err.find("is owned by user id 65534") ==
+                                  std::string::npos;
+            }),
+            0);
+}
+
+/// Replaces the cache file of `source`'s compiled code by what `plant`
+/// makes at that path, then checks that a compile in a child ignores it,
+/// succeeds, prints nothing, and rewrites the entry as a trusted file that
+/// the next child hits.
+void expectEntryRebuilt(const std::string &source, int64_t w,
+                        const std::function<void(const fs::path &)> &plant) {
+  auto entries = JitCache::list();
+  ASSERT_EQ(entries.size(), 1u);
+  fs::path path = entries[0].path;
+  fs::remove(path);
+  plant(path);
+  int code = inChild([&] {
+    alarm(60); // a FIFO must not block the compile
+    testing::internal::CaptureStderr();
+    attn::Program p = attn::Program::compileString(source);
+    std::string err = testing::internal::GetCapturedStderr();
+    if (!checkSliding(p, w).empty())
+      return 2;
+    if (p.fromCache())
+      return 3;
+    if (!err.empty()) {
+      fprintf(stderr, "unexpected output: %s\n", err.c_str());
+      return 4;
+    }
+    return 0;
+  });
+  EXPECT_EQ(code, 0) << "2: wrong output, 3: used the planted entry, 4: "
+                        "printed something";
+  struct stat st;
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_uid, geteuid());
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  entries = JitCache::list();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_TRUE(entries[0].valid) << entries[0].problem;
+  EXPECT_EQ(compileInChild(source, w), 1) << "the rewritten entry hits";
+}
+
+TEST_F(CacheDirTest, UntrustedEntriesAreIgnoredAndRebuilt) {
+  int64_t w;
+  std::string source = uniqueSource(w);
+  ASSERT_EQ(compileInChild(source, w), 0);
+  std::vector<char> good;
+  {
+    std::ifstream f(JitCache::list()[0].path, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  auto writeGood = [&](const fs::path &p, mode_t mode) {
+    std::ofstream(p, std::ios::binary).write(good.data(), good.size());
+    ASSERT_EQ(::chmod(p.c_str(), mode), 0);
+  };
+  {
+    SCOPED_TRACE("a FIFO");
+    expectEntryRebuilt(source, w, [](const fs::path &p) {
+      ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0);
+      auto e = JitCache::list(); // listing does not block either
+      ASSERT_EQ(e.size(), 1u);
+      EXPECT_FALSE(e[0].valid);
+    });
+  }
+  {
+    SCOPED_TRACE("a link to /dev/zero");
+    expectEntryRebuilt(source, w, [](const fs::path &p) {
+      ASSERT_EQ(::symlink("/dev/zero", p.c_str()), 0);
+    });
+  }
+  {
+    SCOPED_TRACE("a link to a good entry");
+    fs::path elsewhere = dir.string() + ".good";
+    expectEntryRebuilt(source, w, [&](const fs::path &p) {
+      writeGood(elsewhere, 0600);
+      ASSERT_EQ(::symlink(elsewhere.c_str(), p.c_str()), 0);
+    });
+    fs::remove(elsewhere);
+  }
+  {
+    SCOPED_TRACE("a good entry others may write");
+    expectEntryRebuilt(source, w,
+                       [&](const fs::path &p) { writeGood(p, 0666); });
+  }
+  if (geteuid() == 0) {
+    SCOPED_TRACE("a good entry of another user");
+    expectEntryRebuilt(source, w, [&](const fs::path &p) {
+      writeGood(p, 0600);
+      ASSERT_EQ(::chown(p.c_str(), 65534, 65534), 0);
+    });
+  }
+}
+
+TEST_F(CacheDirTest, ATamperedEntryWithAValidChecksumIsRebuilt) {
+  // The entry of pattern 2 replaced by pattern 1's code under pattern 2's
+  // key, with a valid checksum: the code does not load (its symbols are
+  // pattern 1's). It must be rebuilt silently, not fail every run.
+  int64_t w1, w2;
+  std::string s1 = uniqueSource(w1), s2 = uniqueSource(w2);
+  ASSERT_EQ(compileInChild(s1, w1), 0);
+  ASSERT_EQ(JitCache::list().size(), 1u);
+  std::string p1 = JitCache::list()[0].path;
+  ASSERT_EQ(compileInChild(s2, w2), 0);
+  std::string p2;
+  for (const auto &e : JitCache::list())
+    if (e.path != p1)
+      p2 = e.path;
+  ASSERT_FALSE(p2.empty());
+  auto readBytes = [](const std::string &p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
+  };
+  std::vector<uint8_t> e1 = readBytes(p1), e2 = readBytes(p2);
+  std::optional<std::string> k1 = attn::jit::entryKey(e1),
+                             k2 = attn::jit::entryKey(e2);
+  ASSERT_TRUE(k1 && k2);
+  std::optional<std::vector<char>> code1 = decodeEntry(e1, *k1);
+  ASSERT_TRUE(code1);
+  // An object with pattern 2's entry points that calls a function nobody
+  // defines: it fails while linking, which ORC would also report on stderr.
+  std::string pattern2 = s2.substr(8, s2.find(' ', 8) - 8); // "pattern X {"
+  fs::create_directories(dir);
+  fs::path cSource = dir / "unresolved.c", cObject = dir / "unresolved.o";
+  std::string body = "(void) {\n  attn_no_such_function();\n}\n";
+  std::ofstream(cSource) << "extern void attn_no_such_function(void);\n"
+                         << "void " + pattern2 + "__cpu_blockmap" + body
+                         << "void " + pattern2 + "__cpu_tile_mask" + body;
+  std::string cc = std::string(ATTNC_HOST_CXX) + " -x c -fPIC -c " +
+                   cSource.string() + " -o " + cObject.string();
+  ASSERT_EQ(std::system(cc.c_str()), 0) << cc;
+  std::vector<uint8_t> unresolved = readBytes(cObject.string());
+  fs::remove(cSource);
+  fs::remove(cObject);
+  for (const std::vector<char> &bad :
+       {std::vector<char>(unresolved.begin(), unresolved.end()), *code1,
+        randomPayload(4096, 3), std::vector<char>()}) {
+    std::vector<char> tampered = encodeEntry(*k2, bad);
+    {
+      std::ofstream f(p2, std::ios::binary | std::ios::trunc);
+      f.write(tampered.data(), tampered.size());
+    }
+    ASSERT_TRUE(decodeEntry(bytesOf(tampered), *k2)) << "a valid checksum";
+    int code = inChild([&] {
+      testing::internal::CaptureStderr();
+      int result = 0;
+      for (int run = 0; run < 2 && !result; ++run) {
+        attn::Program p = attn::Program::compileString(s2);
+        if (!checkSliding(p, w2).empty())
+          result = 2;
+        else if (p.fromCache() != (run == 1))
+          result = 3; // rebuilt, then served from memory
+      }
+      std::string err = testing::internal::GetCapturedStderr();
+      if (!result && !err.empty()) {
+        fprintf(stderr, "unexpected output: %s\n", err.c_str());
+        result = 4;
+      }
+      return result;
+    });
+    EXPECT_EQ(code, 0) << "2: wrong output, 3: cache use, 4: printed "
+                          "something (an error)";
+    EXPECT_NE(readBytes(p2), bytesOf(tampered)) << "the entry is rewritten";
+    EXPECT_EQ(compileInChild(s2, w2), 1) << "and then hits";
+  }
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // Unit tests for runtime/Npy, runtime/Half.h and runtime/AtomicFile.
 #include "runtime/Npy.h"
 #include "runtime/AtomicFile.h"
+#include "runtime/FileRead.h"
 #include "runtime/Half.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <bit>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -862,6 +864,125 @@ TEST(NpyTest, FileErrorsNameTheFile) {
                        "C-order array, e.g. numpy.ascontiguousarray(a))");
   EXPECT_FALSE(readNpy(dir.path, a, error));
   EXPECT_EQ(error, "cannot read '" + dir.path + "': is a directory");
+}
+
+// readNpy reads the header, then exactly the data: for every damaged or
+// truncated file it says what parseNpy says of the same bytes.
+TEST(NpyTest, ReadNpyAgreesWithParseNpy) {
+  TempDir dir;
+  std::string path = dir / "a.npy";
+  std::vector<std::string> files = {kF32Matrix,  kF64Scalar,   kI16Empty,
+                                    kBoolVector, kI32V2,       kI32V3,
+                                    kFortranF64, kBigEndianF32};
+  files.push_back(kF32Matrix + "x"); // a byte too many
+  files.push_back(npyV1(""));        // an empty header
+  files.push_back(npyV1("{"));
+  files.push_back(std::string("\x93NUMPY\x02\x00\xff\xff", 10)); // v2 cut
+  for (const std::string &golden : files) {
+    for (size_t len = 0; len <= golden.size(); ++len) {
+      std::string bytes = golden.substr(0, len);
+      {
+        // Not writeFileAtomic: its fsync per file makes this test slow.
+        FILE *f = std::fopen(path.c_str(), "wb");
+        ASSERT_NE(f, nullptr);
+        ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+        std::fclose(f);
+      }
+      NpyArray fromFile, fromBytes;
+      std::string fileError, bytesError;
+      bool fileOk = readNpy(path, fromFile, fileError);
+      bool bytesOk = parse(bytes, fromBytes, bytesError);
+      ASSERT_EQ(fileOk, bytesOk) << len << " bytes: " << fileError;
+      if (fileOk) {
+        EXPECT_EQ(fromFile.shape, fromBytes.shape);
+        EXPECT_EQ(fromFile.data, fromBytes.data);
+      } else {
+        EXPECT_EQ(fileError, path + ": " + bytesError) << len << " bytes";
+      }
+    }
+  }
+}
+
+// Special files are refused at once (a FIFO would block, /dev/zero never
+// ends), also through a link.
+TEST(NpyTest, ReadNpyRefusesSpecialFiles) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "fifo.npy").c_str(), 0600), 0);
+  ASSERT_EQ(::symlink("/dev/zero", (dir / "zero.npy").c_str()), 0);
+  ::alarm(30); // a hang fails the test instead of blocking ctest
+  NpyArray a;
+  std::string error;
+  EXPECT_FALSE(readNpy("/dev/zero", a, error));
+  EXPECT_EQ(error, "cannot read '/dev/zero': is a character device, not a "
+                   "regular file");
+  EXPECT_FALSE(readNpy(dir / "zero.npy", a, error));
+  EXPECT_EQ(error, "cannot read '" + (dir / "zero.npy") +
+                       "': is a character device, not a regular file");
+  EXPECT_FALSE(readNpy(dir / "fifo.npy", a, error));
+  EXPECT_EQ(error, "cannot read '" + (dir / "fifo.npy") +
+                       "': is a FIFO (named pipe), not a regular file");
+  ::alarm(0);
+  // A link to a regular file reads the file.
+  std::string ok = npyV1(header("|u1", "(2,)"), "\x01\x02");
+  ASSERT_TRUE(writeFileAtomic(dir / "real.npy", ok.data(), ok.size(), error));
+  ASSERT_EQ(::symlink("real.npy", (dir / "link.npy").c_str()), 0);
+  ASSERT_TRUE(readNpy(dir / "link.npy", a, error)) << error;
+  EXPECT_EQ(a.data, (std::vector<uint8_t>{1, 2}));
+}
+
+// The header bounds the data; the limits bound the header and the data, and
+// a header claiming more than the file holds allocates nothing.
+TEST(NpyTest, ReadNpyLimits) {
+  TempDir dir;
+  std::string path = dir / "a.npy";
+  std::string error;
+  // A header length over the limit (format 2.0: a 4-byte length).
+  std::string bigHeader("\x93NUMPY\x02\x00", 8);
+  uint32_t length = static_cast<uint32_t>(kMaxNpyHeaderBytes + 1);
+  for (int i = 0; i < 4; ++i)
+    bigHeader += static_cast<char>((length >> (8 * i)) & 0xff);
+  bigHeader += std::string(64, ' ');
+  ASSERT_TRUE(writeFileAtomic(path, bigHeader.data(), bigHeader.size(), error));
+  NpyArray a;
+  EXPECT_FALSE(readNpy(path, a, error));
+  EXPECT_EQ(error, path + ": the header is 1.0 MiB long, more than the limit "
+                          "of 1 MiB");
+  // Data over the limit: refused from the header alone.
+  std::string huge = npyV1(header("<f8", "(1024, 1024, 4096)"), "x");
+  ASSERT_TRUE(writeFileAtomic(path, huge.data(), huge.size(), error));
+  EXPECT_FALSE(readNpy(path, a, error));
+  EXPECT_EQ(error, path + ": shape (1024, 1024, 4096) of float64 needs 32 GiB "
+                          "of data, more than the limit of 16 GiB");
+  // Under the limit but more than the file holds: the size check comes
+  // before any allocation (a 4 GiB buffer would fail under this limit).
+  struct rlimit old;
+  ASSERT_EQ(::getrlimit(RLIMIT_AS, &old), 0);
+  std::string lying = npyV1(header("<f4", "(1024, 1024, 1024)"), "abcd");
+  ASSERT_TRUE(writeFileAtomic(path, lying.data(), lying.size(), error));
+  pid_t child = ::fork();
+  if (child == 0) {
+    // Room for 2 GiB more than the process maps now: not for 4 GiB.
+    size_t pages = 0;
+    if (FILE *f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%zu", &pages) != 1)
+        pages = 0;
+      std::fclose(f);
+    }
+    rlim_t now = static_cast<rlim_t>(pages) * ::sysconf(_SC_PAGESIZE);
+    struct rlimit cap = {now + (rlim_t(2) << 30), old.rlim_max};
+    ::setrlimit(RLIMIT_AS, &cap);
+    NpyArray b;
+    std::string childError;
+    bool refused =
+        !readNpy(path, b, childError) &&
+        childError.find("truncated .npy file: shape (1024, 1024, "
+                        "1024) of float32 needs 4294967296 bytes "
+                        "of data, the file has 4") != std::string::npos;
+    ::_exit(refused ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 TEST(NpyTest, WriteErrors) {

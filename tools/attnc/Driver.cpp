@@ -4,6 +4,7 @@
 #include "frontend/Frontend.h"
 #include "passes/InitAll.h"
 #include "passes/Passes.h"
+#include "runtime/FileRead.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
@@ -12,6 +13,12 @@
 
 using namespace mlir;
 using namespace attnc;
+
+namespace attnc {
+// In this file `attn` is the dialect's namespace (the runtime's is ::attn,
+// for runtime/FileRead.h).
+namespace attn = mlir::attn;
+} // namespace attnc
 
 int attnc::fail(const std::string &command, const std::string &msg) {
   fmt::print(stderr, "attnc {}: error: {}\n", command, msg);
@@ -135,13 +142,14 @@ bool Session::load(const std::string &command, const std::string &path) {
     fail(command, fmt::format("'{}' is a directory, not a .attn file", path));
     return false;
   }
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-  if (!buffer) {
-    fail(command, fmt::format("cannot read '{}': {}", path,
-                              buffer.getError().message()));
+  // A regular file within the source limit: /dev/zero or a FIFO is refused.
+  std::string text, error;
+  if (!::attn::readRegularFile(path, ::attn::kMaxSourceBytes, text, error)) {
+    fail(command, error);
     return false;
   }
-  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, path),
+                               llvm::SMLoc());
   return true;
 }
 
@@ -191,7 +199,7 @@ bool Session::compile(const Args &args, attn::Stage stop, int64_t tileQ,
   return true;
 }
 
-attn::PatternOp Session::pattern() {
+mlir::attn::PatternOp Session::pattern() {
   return dyn_cast_or_null<attn::PatternOp>(
       SymbolTable::lookupSymbolIn(*module, patternName));
 }

@@ -3,6 +3,7 @@
 #include "runtime/AtomicFile.h"
 #include "runtime/Half.h"
 #include "runtime/Npy.h"
+#include "runtime/TextEscape.h"
 #include "runtime/cpu/CpuAttention.h"
 #include "runtime/cuda/CudaDriver.h"
 #include "runtime/jit/Cache.h"
@@ -473,7 +474,7 @@ int attnc::runRun(std::vector<std::string> argv) {
     double cgflops = 4.0 * d * double(causalPairs) / tc / 1e9;
     unsigned hw = run.threads ? run.threads : std::thread::hardware_concurrency();
     if (args.has("--json"))
-      fmt::print("{{\"pattern\": \"{}\", \"shape\": [{}, {}, {}, {}, {}], "
+      fmt::print("{{\"pattern\": {}, \"shape\": [{}, {}, {}, {}, {}], "
                  "\"dtype\": \"{}\", \"threads\": {}, \"median_ms\": {:.4f}, "
                  "\"min_ms\": {:.4f}, "
                  "\"gflops\": {:.3f}, \"density\": {:.6f}, "
@@ -482,10 +483,10 @@ int attnc::runRun(std::vector<std::string> argv) {
                  "\"causal_gflops\": {:.3f}, \"speedup_vs_causal\": {:.3f}, "
                  "\"blockmap_ms\": {:.3f}, \"repeat\": {}, \"device\": "
                  "\"{}\"{}}}\n",
-                 program->patternName(), b, h, nq, nk, d, dtypeName(q.dtype),
-                 hw, t * 1e3, tp.min * 1e3, gflops, density, allowed, tc * 1e3,
-                 tcp.min * 1e3, cgflops,
-                 tc / t, mapMs, repeat, onGpu ? "cuda" : "cpu",
+                 rt::jsonString(program->patternName()), b, h, nq, nk, d,
+                 dtypeName(q.dtype), hw, t * 1e3, tp.min * 1e3, gflops, density,
+                 allowed, tc * 1e3, tcp.min * 1e3, cgflops, tc / t, mapMs,
+                 repeat, onGpu ? "cuda" : "cpu",
                  onGpu ? std::string()
                        : fmt::format(", \"cpu_kernel\": \"{}\"",
                                      attn::cpu::kernelBuildName()));

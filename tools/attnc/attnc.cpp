@@ -12,6 +12,7 @@
 #include "passes/Passes.h"
 #include "runtime/Npy.h"
 #include "runtime/AtomicFile.h"
+#include "runtime/TextEscape.h"
 #include "runtime/reference/BlockMap.h"
 #include "runtime/reference/Reference.h"
 #include "runtime/jit/CudaCompile.h"
@@ -436,9 +437,10 @@ options:
   TileTotals t = totals(*map);
   std::string out;
   if (args.has("--json")) {
-    out += fmt::format("{{\"pattern\": \"{}\", \"tile\": [{}, {}], \"seq\": "
-                       "[{}, {}], \"heads\": [",
-                       s.patternName, tq, tk, shape.nq, shape.nk);
+    out +=
+        fmt::format("{{\"pattern\": {}, \"tile\": [{}, {}], \"seq\": "
+                    "[{}, {}], \"heads\": [",
+                    rt::jsonString(s.patternName), tq, tk, shape.nq, shape.nk);
     for (int64_t h = 0; h < map->heads; ++h) {
       out += h ? ", {\"rows\": [" : "{\"rows\": [";
       for (int64_t r = 0; r < map->numQTiles; ++r) {
