@@ -270,6 +270,10 @@ options:
   if (!args.getInt("--size", size, 1, kMaxPicture) ||
       !args.getInt("--head", head, 0, kMaxHeads - 1))
     return 1;
+  auto image = args.get("-o");
+  std::string error;
+  if (image && !rt::checkImagePath(*image, error))
+    return fail(args.command, error);
   MapSetup m;
   if (!m.prepare(args, file, tq, tk, /*allHeads=*/false))
     return 1;
@@ -278,7 +282,6 @@ options:
     return fail(args.command, fmt::format("--head {} is out of range: the "
                                           "pattern has {} head(s)",
                                           head, shape.heads));
-  auto image = args.get("-o");
   int64_t termSize = size ? size : 64, imgSize = size ? size : 512;
   rt::CountGrid terminal(shape.nq, shape.nk, std::max<int64_t>(1, termSize / 2),
                          termSize);
@@ -297,6 +300,9 @@ options:
   double density = double(counter.allowed) / double(pairs);
   double tileDensity = tiles ? double(visited) / double(tiles) : 0.0;
   rt::DensityGrid cells = terminal.density();
+  // The image first: when it cannot be written, only the error is printed.
+  if (image && !rt::writeImage(*image, picture->density(), error))
+    return fail(args.command, error);
   if (args.has("--json")) {
     std::string text = fmt::format(
         "{{\"pattern\": {}, \"head\": {}, \"heads\": {}, \"batch\": {}, "
@@ -309,11 +315,6 @@ options:
         shape.batch, shape.nq, shape.nk, pairs, counter.allowed, density, tq,
         tk, tiles, visited, counter.full, counter.partial, tiles - visited,
         tileDensity, jsonGrid(cells));
-    if (image) {
-      std::string error;
-      if (!rt::writeImage(*image, picture->density(), error))
-        return fail(args.command, error);
-    }
     out(text + fmt::format(", \"image\": {}}}\n",
                            image ? jsonString(*image) : "null"));
     return 0;
@@ -326,11 +327,7 @@ options:
        "tile density {:.4f}\n",
        tq, tk, visited, tiles, counter.full, counter.partial, tiles - visited,
        tileDensity);
-  if (image) {
-    std::string error;
-    if (!rt::writeImage(*image, picture->density(), error))
-      return fail(args.command, error);
+  if (image)
     outf("wrote {}\n", *image);
-  }
   return 0;
 }

@@ -216,8 +216,9 @@ void CountGrid::addRect(int64_t q0, int64_t q1, int64_t k0, int64_t k1) {
             });
 }
 
-void CountGrid::addMask(int64_t q0, int64_t q1, int64_t k0, int64_t k1,
-                        const uint8_t *mask, int64_t ld) {
+int64_t CountGrid::addMask(int64_t q0, int64_t q1, int64_t k0, int64_t k1,
+                           const uint8_t *mask, int64_t ld) {
+  int64_t total = 0;
   forPieces(q0, q1, k0, k1,
             [&](int64_t r, int64_t c, int64_t qa, int64_t qb, int64_t ka,
                 int64_t kb) {
@@ -228,7 +229,9 @@ void CountGrid::addMask(int64_t q0, int64_t q1, int64_t k0, int64_t k1,
                   sum += row[k] != 0;
               }
               counts[static_cast<size_t>((r - firstRow) * numCols + c)] += sum;
+              total += sum;
             });
+  return total;
 }
 
 int64_t CountGrid::count(int64_t r, int64_t c) const {
@@ -439,13 +442,10 @@ bool writeSvg(const std::string &path, const DensityGrid &g,
   return writeFileAtomic(path, text.data(), text.size(), error);
 }
 
-bool writeImage(const std::string &path, const DensityGrid &g,
-                std::string &error) {
+bool checkImagePath(const std::string &path, std::string &error) {
   std::string ext = lowerExtension(path);
-  if (ext == ".png")
-    return writePng(path, g, error);
-  if (ext == ".svg")
-    return writeSvg(path, g, error);
+  if (ext == ".png" || ext == ".svg")
+    return true;
   error = ext.empty()
               ? fmt::format("cannot write '{}': no file extension; use .png "
                             "or .svg to choose the image format",
@@ -454,6 +454,15 @@ bool writeImage(const std::string &path, const DensityGrid &g,
                             "(use .png or .svg)",
                             path, ext);
   return false;
+}
+
+bool writeImage(const std::string &path, const DensityGrid &g,
+                std::string &error) {
+  if (!checkImagePath(path, error))
+    return false;
+  if (lowerExtension(path) == ".png")
+    return writePng(path, g, error);
+  return writeSvg(path, g, error);
 }
 
 } // namespace attn

@@ -56,9 +56,9 @@ public:
   /// the grid (or the band) are ignored.
   void addRect(int64_t q0, int64_t q1, int64_t k0, int64_t k1);
   /// Adds the set elements of the mask of [q0, q1) x [k0, k1),
-  /// mask[(q - q0) * ld + (k - k0)].
-  void addMask(int64_t q0, int64_t q1, int64_t k0, int64_t k1,
-               const uint8_t *mask, int64_t ld);
+  /// mask[(q - q0) * ld + (k - k0)]; returns how many were added.
+  int64_t addMask(int64_t q0, int64_t q1, int64_t k0, int64_t k1,
+                  const uint8_t *mask, int64_t ld);
   /// The pairs counted in cell (r, c); 0 outside the band.
   int64_t count(int64_t r, int64_t c) const;
   /// Each cell's count divided by its area.
@@ -103,6 +103,9 @@ bool writePng(const std::string &path, const DensityGrid &g,
               std::string &error);
 bool writeSvg(const std::string &path, const DensityGrid &g,
               std::string &error);
+/// Whether writeImage() knows the format of `path` (else the error it would
+/// give), so that a command can refuse a bad path before any work.
+bool checkImagePath(const std::string &path, std::string &error);
 /// Picks the format by extension (.png or .svg, any case).
 bool writeImage(const std::string &path, const DensityGrid &g,
                 std::string &error);

@@ -502,8 +502,8 @@ int attnc::runRun(std::vector<std::string> argv) {
              {std::pair{"q", badQ}, std::pair{"k", badK}, std::pair{"v", badV}})
           if (n)
             parts.push_back(fmt::format("{} holds {}", name, n));
-        outf("check: the inputs are not finite ({} NaN or Inf value(s)), so "
-             "neither are the outputs they reach\n",
+        outf("check: note: the inputs are not finite ({} NaN or Inf "
+             "value(s))\n",
              fmt::join(parts, ", "));
       }
     }

@@ -106,10 +106,12 @@ class PairCounter : public RowVisitor {
 public:
   PairCounter(const TileMapper &mapper, int64_t head,
               const std::vector<attn::CountGrid *> &grids)
-      : mapper(mapper), head(head), grids(grids), workers(mapper.workers()) {
+      : mapper(mapper), grids(grids), workers(mapper.workers()) {
     const MapDims &d = mapper.dims();
-    for (Worker &w : workers)
+    for (Worker &w : workers) {
       w.mask.resize(static_cast<size_t>(d.tileQ * d.tileK));
+      w.context = mapper.context(head);
+    }
   }
 
   void begin(unsigned worker, int64_t first, int64_t last) override {
@@ -128,14 +130,22 @@ public:
     int64_t q0 = r.qTile * d.tileQ, q1 = std::min(d.nq, q0 + d.tileQ);
     for (int32_t c : r.partial) {
       int64_t k0 = c * d.tileK, k1 = std::min(d.nk, k0 + d.tileK);
-      mapper.tileMask(head, q0, q1, k0, k1, w.mask.data(), d.tileK);
-      for (int64_t i = 0; i < q1 - q0; ++i) {
-        const uint8_t *row = w.mask.data() + i * d.tileK;
-        for (int64_t j = 0; j < k1 - k0; ++j)
-          w.allowed += row[j] != 0;
+      mapper.tileMask(w.context, q0, q1, k0, k1, w.mask.data(), d.tileK);
+      // A band covers the worker's whole query range, so what the first one
+      // adds is the tile's count.
+      if (w.bands.empty()) {
+        for (int64_t i = 0; i < q1 - q0; ++i) {
+          const uint8_t *row = w.mask.data() + i * d.tileK;
+          for (int64_t j = 0; j < k1 - k0; ++j)
+            w.allowed += row[j] != 0;
+        }
       }
-      for (attn::CountGrid &band : w.bands)
-        band.addMask(q0, q1, k0, k1, w.mask.data(), d.tileK);
+      for (size_t i = 0; i < w.bands.size(); ++i) {
+        int64_t added =
+            w.bands[i].addMask(q0, q1, k0, k1, w.mask.data(), d.tileK);
+        if (i == 0)
+          w.allowed += added;
+      }
     }
   }
 
@@ -171,12 +181,12 @@ public:
 private:
   struct Worker {
     std::vector<uint8_t> mask;
+    std::vector<int64_t> context;
     std::vector<attn::CountGrid> bands;
     int64_t allowed = 0;
     bool active = false;
   };
   const TileMapper &mapper;
-  int64_t head;
   std::vector<attn::CountGrid *> grids;
   std::vector<Worker> workers;
 };

@@ -98,9 +98,15 @@ public:
   /// out[(q - q0) * ld + (k - k0)] = 1 where q may attend k. Thread-safe.
   void tileMask(int64_t head, int64_t q0, int64_t q1, int64_t k0, int64_t k1,
                 uint8_t *out, int64_t ld) const;
+  /// The same with a context() made once (no allocation per tile).
+  void tileMask(const std::vector<int64_t> &context, int64_t q0, int64_t q1,
+                int64_t k0, int64_t k1, uint8_t *out, int64_t ld) const {
+    fns.tileMask(context.data(), q0, q1, k0, k1, out, ld);
+  }
+  /// The argument block of the entry points for head `head`.
+  std::vector<int64_t> context(int64_t head) const;
 
 private:
-  std::vector<int64_t> context(int64_t head) const;
   const mlir::attn::CpuEntryPoints &fns;
   MapDims mapDims;
   unsigned numWorkers = 1;
