@@ -201,7 +201,7 @@ TEST_P(TileMapTest, PairCountsAndCellsAreExact) {
       for (unsigned threads : {1u, 3u}) {
         SCOPED_TRACE(testing::Message() << "batch " << batch << " head " << head
                                         << " threads " << threads);
-        TileMapper mapper(*code, dims(batch), threads, 3 * c.nk);
+        TileMapper mapper(*code, dims(batch), threads, 3 * c.nk, 2 * c.nk);
         attn::CountGrid coarse(c.nq, c.nk, 5, 7), fine(c.nq, c.nk, 64, 64);
         PairCounts counts = countPairs(mapper, head, {&coarse, &fine});
         auto allowed = [&](int64_t q, int64_t k) {

@@ -35,9 +35,10 @@ void RowVisitor::work(unsigned, const TileRow &) {}
 bool RowVisitor::endChunk() { return true; }
 
 TileMapper::TileMapper(const JitPattern &code, MapDims dims, unsigned threads,
-                       int64_t chunkBytes)
+                       int64_t chunkBytes, int64_t bufferBytes)
     : fns(code.entryPoints()), mapDims(std::move(dims)),
-      chunkBytes(std::max<int64_t>(chunkBytes, 1)) {
+      chunkBytes(std::max<int64_t>(chunkBytes, 1)),
+      bufferBytes(std::max<int64_t>(bufferBytes, 1)) {
   if (!threads)
     threads = std::thread::hardware_concurrency();
   numWorkers = std::clamp(threads, 1u, 64u);
@@ -205,8 +206,13 @@ bool TileMapper::forEachRow(int64_t head, RowVisitor &visitor) const {
   if (nqt <= 0 || nkt <= 0)
     return true;
   const std::vector<int64_t> ctx = context(head);
+  // A chunk is handed out to the workers at once; each classifies its share
+  // a few rows at a time into its own buffer, small enough to stay in the
+  // cache (the entry point writes one byte per tile, then it is scanned).
   const int64_t chunkRows = std::clamp<int64_t>(chunkBytes / nkt, 1, nqt);
-  std::vector<int8_t> classes(static_cast<size_t>(chunkRows * nkt));
+  const int64_t bufferRows =
+      std::clamp<int64_t>(bufferBytes / nkt, 1, chunkRows);
+  std::vector<std::vector<int8_t>> buffers(numWorkers);
   std::vector<WorkerRows> parts(numWorkers);
 
   for (int64_t first = 0; first < nqt; first += chunkRows) {
@@ -216,12 +222,6 @@ bool TileMapper::forEachRow(int64_t head, RowVisitor &visitor) const {
     unsigned used = static_cast<unsigned>(
         std::min<int64_t>({numWorkers, last - first, wanted}));
     const int64_t step = (last - first + used - 1) / used;
-    // The entry point writes row r at classes + r * nkt, counted from row
-    // 0: shift the base so that row `first` lands at the buffer's start
-    // (integer arithmetic: the shifted pointer itself is never used).
-    int8_t *base = reinterpret_cast<int8_t *>(
-        reinterpret_cast<uintptr_t>(classes.data()) -
-        static_cast<uintptr_t>(first) * static_cast<uintptr_t>(nkt));
     auto job = [&](unsigned w) {
       WorkerRows &part = parts[w];
       part.clear();
@@ -229,15 +229,26 @@ bool TileMapper::forEachRow(int64_t head, RowVisitor &visitor) const {
       if (a >= b)
         return;
       visitor.begin(w, a, b);
-      fns.blockMap(ctx.data(), base, a, b);
-      for (int64_t r = a; r < b; ++r) {
-        size_t f0 = part.full.size(), p0 = part.partial.size();
-        scanRow(classes.data() + (r - first) * nkt, nkt, part.full,
-                part.partial);
-        part.ends.push_back({part.full.size(), part.partial.size()});
-        TileRow row{r, llvm::ArrayRef(part.full).drop_front(f0),
-                    llvm::ArrayRef(part.partial).drop_front(p0)};
-        visitor.work(w, row);
+      std::vector<int8_t> &classes = buffers[w];
+      classes.resize(static_cast<size_t>(std::min(bufferRows, b - a) * nkt));
+      for (int64_t r0 = a; r0 < b; r0 += bufferRows) {
+        int64_t r1 = std::min(b, r0 + bufferRows);
+        // The entry point writes row r at classes + r * nkt, counted from
+        // row 0: shift the base so that row r0 lands at the buffer's start
+        // (integer arithmetic: the shifted pointer itself is never used).
+        int8_t *base = reinterpret_cast<int8_t *>(
+            reinterpret_cast<uintptr_t>(classes.data()) -
+            static_cast<uintptr_t>(r0) * static_cast<uintptr_t>(nkt));
+        fns.blockMap(ctx.data(), base, r0, r1);
+        for (int64_t r = r0; r < r1; ++r) {
+          size_t f0 = part.full.size(), p0 = part.partial.size();
+          scanRow(classes.data() + (r - r0) * nkt, nkt, part.full,
+                  part.partial);
+          part.ends.push_back({part.full.size(), part.partial.size()});
+          TileRow row{r, llvm::ArrayRef(part.full).drop_front(f0),
+                      llvm::ArrayRef(part.partial).drop_front(p0)};
+          visitor.work(w, row);
+        }
       }
     };
     if (used == 1) {

@@ -4,8 +4,9 @@
 // (the @P__cpu_blockmap and @P__cpu_tile_mask entry points, compiled by
 // LLVM and loaded with ORC), and stream the map row by row so that memory
 // stays bounded whatever the sequence length: one chunk of query-tile rows
-// is classified at a time (at most kChunkBytes of tile classes), its rows
-// are handed out in order, and the chunk is reused.
+// (about kChunkBytes tiles) is classified at a time by the workers, each
+// through a small cache-resident buffer, and its rows are handed out in
+// order before the next chunk.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_TOOLS_ATTNC_TILEMAP_H
@@ -78,14 +79,21 @@ public:
 /// Walks block maps row by row with the JIT-compiled classifier.
 class TileMapper {
 public:
-  /// The most bytes of tile classes held at once (one byte per tile of a
-  /// chunk of rows; a row needs numKTiles bytes).
+  /// Tiles per chunk: the rows of a chunk are classified (in parallel)
+  /// before they are handed out in order, so the tile lists of a chunk are
+  /// what is held at once. A row of numKTiles tiles is the least.
   static constexpr int64_t kChunkBytes = int64_t(16) << 20;
+  /// Each worker classifies into a buffer of about this many bytes (one per
+  /// tile, at least one row), so that writing and scanning it stays in the
+  /// cache.
+  static constexpr int64_t kWorkerBufferBytes = int64_t(256) << 10;
 
-  /// `threads` 0: all hardware threads. `chunkBytes` bounds the classes
-  /// held at once (tests make it small to exercise many chunks).
+  /// `threads` 0: all hardware threads. `chunkBytes` is the chunk size in
+  /// tiles, `bufferBytes` a worker's buffer (tests make them small to
+  /// exercise many chunks and buffers).
   TileMapper(const JitPattern &code, MapDims dims, unsigned threads = 0,
-             int64_t chunkBytes = kChunkBytes);
+             int64_t chunkBytes = kChunkBytes,
+             int64_t bufferBytes = kWorkerBufferBytes);
 
   const MapDims &dims() const { return mapDims; }
   unsigned workers() const { return numWorkers; }
@@ -110,7 +118,7 @@ private:
   const mlir::attn::CpuEntryPoints &fns;
   MapDims mapDims;
   unsigned numWorkers = 1;
-  int64_t chunkBytes;
+  int64_t chunkBytes, bufferBytes;
 };
 
 /// Tile and pair counts of one head's map.
