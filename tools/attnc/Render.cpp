@@ -225,8 +225,11 @@ int64_t CountGrid::addMask(int64_t q0, int64_t q1, int64_t k0, int64_t k1,
               int64_t sum = 0;
               for (int64_t q = qa; q < qb; ++q) {
                 const uint8_t *row = mask + (q - q0) * ld + (ka - k0);
+                // A narrow accumulator per row lets this vectorize.
+                uint32_t rowSum = 0;
                 for (int64_t k = 0; k < kb - ka; ++k)
-                  sum += row[k] != 0;
+                  rowSum += row[k] != 0;
+                sum += rowSum;
               }
               counts[static_cast<size_t>((r - firstRow) * numCols + c)] += sum;
               total += sum;
