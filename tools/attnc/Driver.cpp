@@ -11,7 +11,6 @@
 #include <fmt/core.h>
 
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -143,12 +142,6 @@ std::string attnc::jsonString(std::string_view text) {
   }
   s += '"';
   return s;
-}
-
-std::string attnc::jsonNumber(double value, int decimals) {
-  if (!std::isfinite(value))
-    return "null";
-  return fmt::format("{:.{}f}", value, decimals);
 }
 
 bool attnc::rejectJson(const Args &args, const std::string &why) {

@@ -93,8 +93,6 @@ void guardStandardDescriptors();
 /// A JSON string literal (with the quotes): `"` and `\` escaped, control
 /// characters as \uXXXX, invalid UTF-8 bytes replaced by U+FFFD.
 std::string jsonString(std::string_view text);
-/// A JSON number with `decimals` fixed decimals, or null when not finite.
-std::string jsonNumber(double value, int decimals);
 
 /// --json: commands that print nothing to format reject it with a reason.
 bool rejectJson(const Args &args, const std::string &why);
