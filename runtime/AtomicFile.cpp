@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/random.h>
@@ -49,6 +50,55 @@ std::string parentDir(const std::string &path) {
   return path.substr(0, slash);
 }
 
+/// What a non-regular file is, for messages.
+const char *fileKind(mode_t mode) {
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  if (S_ISFIFO(mode))
+    return "a FIFO (named pipe)";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  if (S_ISDIR(mode))
+    return "a directory";
+  return "not a regular file";
+}
+
+/// The file a chain of symbolic links at `path` ends in (`path` itself when
+/// it is not a link). The end may not exist yet (a dangling link names the
+/// file to create). False with `error` on a loop or an unreadable link.
+bool resolveLinks(const std::string &path, std::string &out,
+                  std::string &error) {
+  std::string current = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st;
+    if (::lstat(current.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+      out = current;
+      return true;
+    }
+    std::vector<char> target(
+        static_cast<size_t>(st.st_size > 0 ? st.st_size + 1 : 4096));
+    ssize_t n = ::readlink(current.c_str(), target.data(), target.size());
+    if (n < 0 || static_cast<size_t>(n) >= target.size()) {
+      error = fmt::format("cannot write '{}': cannot read the symbolic link "
+                          "'{}'",
+                          path, current);
+      return false;
+    }
+    std::string next(target.data(), static_cast<size_t>(n));
+    if (next.empty() || next[0] != '/') {
+      size_t slash = current.find_last_of('/');
+      if (slash != std::string::npos)
+        next = current.substr(0, slash + 1) + next;
+    }
+    current = next;
+  }
+  error =
+      fmt::format("cannot write '{}': too many levels of symbolic links", path);
+  return false;
+}
+
 std::string baseName(const std::string &path) {
   size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -84,16 +134,35 @@ bool writeAll(int fd, const uint8_t *data, size_t size, int &err) {
 
 } // namespace
 
-bool writeFileAtomic(const std::string &path, const void *data, size_t size,
+bool writeFileAtomic(const std::string &userPath, const void *data, size_t size,
                      std::string &error, int mode) {
-  if (path.empty()) {
+  if (userPath.empty()) {
     error = "cannot write file: the path is empty";
     return false;
   }
+  // Only a regular file can be replaced by renaming a temporary over it: a
+  // device, FIFO or socket (even behind a link) is refused, not replaced.
+  struct stat existing;
+  if (::stat(userPath.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode) &&
+      !S_ISDIR(existing.st_mode)) {
+    error = fmt::format("cannot write '{}': it is {}, not a regular file "
+                        "(outputs are written to a temporary file that is "
+                        "renamed into place)",
+                        userPath, fileKind(existing.st_mode));
+    return false;
+  }
+  // A symbolic link is written through: its target is replaced, the link
+  // stays.
+  std::string path;
+  if (!resolveLinks(userPath, path, error))
+    return false;
+  // Messages name the path given, and the link's target when it differs.
+  std::string shown =
+      path == userPath ? path : fmt::format("{}' -> '{}", userPath, path);
   std::string dir = parentDir(path);
   std::string base = baseName(path);
   if (base.empty() || base == "." || base == "..") {
-    error = fmt::format("cannot write '{}': is a directory", path);
+    error = fmt::format("cannot write '{}': is a directory", shown);
     return false;
   }
   struct stat st;
@@ -101,21 +170,21 @@ bool writeFileAtomic(const std::string &path, const void *data, size_t size,
     int err = errno;
     if (err == ENOENT)
       error = fmt::format("cannot write '{}': directory '{}' does not exist",
-                          path, dir);
+                          shown, dir);
     else
       error = fmt::format("cannot write '{}': cannot access directory '{}': {}",
-                          path, dir, errnoText(err));
+                          shown, dir, errnoText(err));
     return false;
   }
   if (!S_ISDIR(st.st_mode)) {
     error =
-        fmt::format("cannot write '{}': '{}' is not a directory", path, dir);
+        fmt::format("cannot write '{}': '{}' is not a directory", shown, dir);
     return false;
   }
   struct stat target;
   bool targetExists = ::stat(path.c_str(), &target) == 0;
   if (targetExists && S_ISDIR(target.st_mode)) {
-    error = fmt::format("cannot write '{}': is a directory", path);
+    error = fmt::format("cannot write '{}': is a directory", shown);
     return false;
   }
 
@@ -134,16 +203,16 @@ bool writeFileAtomic(const std::string &path, const void *data, size_t size,
         error = fmt::format(
             "cannot write '{}': permission denied (cannot create files in "
             "directory '{}')",
-            path, dir);
+            shown, dir);
       else
-        error = fmt::format("cannot write '{}': {}", path, errnoText(err));
+        error = fmt::format("cannot write '{}': {}", shown, errnoText(err));
       return false;
     }
   }
   if (fd < 0) {
     error = fmt::format(
         "cannot write '{}': could not create a unique temporary file in '{}'",
-        path, dir);
+        shown, dir);
     return false;
   }
 
@@ -151,7 +220,7 @@ bool writeFileAtomic(const std::string &path, const void *data, size_t size,
     if (fd >= 0)
       ::close(fd);
     ::unlink(tempPath.c_str());
-    error = fmt::format("cannot write '{}': {}{}", path, what, errnoText(err));
+    error = fmt::format("cannot write '{}': {}{}", shown, what, errnoText(err));
     return false;
   };
 

@@ -16,8 +16,12 @@ namespace attn {
 /// are safe (the last rename wins). An existing target keeps its permission
 /// bits. On failure the temporary is removed, an existing target is left
 /// untouched, `error` names the path and the cause, and false is returned.
-/// A symbolic link at `path` is replaced, not followed. A `mode` >= 0 gives
-/// the new file exactly those permission bits instead (e.g. 0600).
+/// Only regular files are replaced: when `path` is (or a link at `path`
+/// leads to) a device, FIFO or socket, nothing is written and the error
+/// says so. A symbolic link is written through: the file it points to is
+/// replaced (created when the link dangles) and the link stays.
+/// A `mode` >= 0 gives the new file exactly those permission bits instead
+/// (e.g. 0600).
 bool writeFileAtomic(const std::string &path, const void *data, size_t size,
                      std::string &error, int mode = -1);
 

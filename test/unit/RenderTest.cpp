@@ -362,4 +362,65 @@ TEST(RenderTest, FailedWritesKeepTheOldFile) {
             (std::vector<std::string>{"keep.png", "keep.svg", "sub.svg"}));
 }
 
+// CountGrid sums tiles into downsample()'s cells: FULL tiles as rectangles,
+// PARTIAL ones from their masks, in bands merged back; the result equals the
+// exact densities of downsampleMask.
+TEST(RenderTest, CountGridEqualsDownsampleMask) {
+  auto allowed = [](int64_t q, int64_t k) {
+    return (q * 7 + k * 3) % 5 < 2 || k > q + 20;
+  };
+  const int64_t nq = 53, nk = 41, tq = 6, tk = 5;
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{4, 6},
+                            {53, 41},
+                            {100, 100},
+                            {1, 1},
+                            {7, 40}}) {
+    CountGrid grid(nq, nk, rows, cols);
+    std::vector<uint8_t> mask(tq * tk);
+    for (int64_t q0 = 0; q0 < nq; q0 += tq) {
+      int64_t q1 = std::min(nq, q0 + tq);
+      // Every other row of tiles goes through a band.
+      CountGrid band = grid.band(q0, q1);
+      CountGrid &into = (q0 / tq) % 2 ? band : grid;
+      for (int64_t k0 = 0; k0 < nk; k0 += tk) {
+        int64_t k1 = std::min(nk, k0 + tk);
+        bool all = true;
+        for (int64_t q = q0; q < q1; ++q)
+          for (int64_t k = k0; k < k1; ++k) {
+            mask[(q - q0) * tk + (k - k0)] = allowed(q, k);
+            all &= allowed(q, k);
+          }
+        if (all)
+          into.addRect(q0, q1, k0, k1);
+        else
+          into.addMask(q0, q1, k0, k1, mask.data(), tk);
+      }
+      if (&into == &band)
+        grid.merge(band);
+    }
+    DensityGrid want = downsampleMask(nq, nk, rows, cols, allowed);
+    DensityGrid have = grid.density();
+    ASSERT_EQ(have.rows, want.rows);
+    ASSERT_EQ(have.cols, want.cols);
+    EXPECT_EQ(have.density, want.density) << rows << " x " << cols;
+  }
+}
+
+// Rectangles are clipped to the grid, and a band ignores rows outside it.
+TEST(RenderTest, CountGridClipsRectangles) {
+  CountGrid grid(10, 10, 2, 2);
+  grid.addRect(-5, 100, 8, 100); // keys 8, 9 of every query
+  EXPECT_EQ(grid.count(0, 1), 10);
+  EXPECT_EQ(grid.count(1, 1), 10);
+  EXPECT_EQ(grid.count(0, 0), 0);
+  CountGrid band = grid.band(0, 5);
+  band.addRect(0, 10, 0, 10); // only queries 0..4 are in the band
+  EXPECT_EQ(band.count(0, 0), 25);
+  EXPECT_EQ(band.count(1, 0), 0);
+  grid.merge(band);
+  EXPECT_EQ(grid.count(0, 0), 25);
+  EXPECT_EQ(grid.count(0, 1), 35);
+  EXPECT_EQ(grid.count(1, 0), 0);
+}
+
 } // namespace

@@ -43,6 +43,8 @@ uint8_t grayLevel(float d) {
 /// Start of part `i` (0 <= i <= parts) when [0, n) is split into `parts`
 /// near-equal parts: i * n / parts, computed without overflowing i * n.
 int64_t splitPoint(int64_t i, int64_t n, int64_t parts) {
+  if (parts <= 0)
+    return 0;
   return i * (n / parts) + i * (n % parts) / parts;
 }
 
@@ -134,6 +136,129 @@ downsampleMask(int64_t nq, int64_t nk, int64_t maxRows, int64_t maxCols,
                       return static_cast<double>(count) /
                              static_cast<double>((q1 - q0) * (k1 - k0));
                     });
+}
+
+CountGrid::CountGrid(int64_t nq, int64_t nk, int64_t maxRows, int64_t maxCols)
+    : nq(std::max<int64_t>(nq, 0)), nk(std::max<int64_t>(nk, 0)) {
+  // The layout of downsample(), so both draw the same cells.
+  numRows = std::min(this->nq, std::max<int64_t>(maxRows, 1));
+  numCols = std::min(this->nk, std::max<int64_t>(maxCols, 1));
+  auto cells = std::make_shared<Layout>();
+  for (int64_t r = 0; r <= numRows; ++r)
+    cells->rowStart.push_back(splitPoint(r, this->nq, numRows));
+  for (int64_t c = 0; c <= numCols; ++c)
+    cells->colStart.push_back(splitPoint(c, this->nk, numCols));
+  layout = std::move(cells);
+  bandRows = numRows;
+  counts.assign(static_cast<size_t>(numRows * numCols), 0);
+}
+
+CountGrid CountGrid::band(int64_t q0, int64_t q1) const {
+  CountGrid b(0, 0, 0, 0);
+  b.nq = nq;
+  b.nk = nk;
+  b.numRows = numRows;
+  b.numCols = numCols;
+  b.layout = layout;
+  q0 = std::max<int64_t>(q0, 0);
+  q1 = std::min(q1, nq);
+  b.firstRow = q0 < q1 ? rowOf(q0) : 0;
+  b.bandRows = q0 < q1 ? rowOf(q1 - 1) + 1 - b.firstRow : 0;
+  b.counts.assign(static_cast<size_t>(b.bandRows * numCols), 0);
+  return b;
+}
+
+void CountGrid::merge(const CountGrid &band) {
+  for (int64_t r = 0; r < band.bandRows; ++r) {
+    int64_t to = band.firstRow + r - firstRow;
+    if (to < 0 || to >= bandRows)
+      continue;
+    for (int64_t c = 0; c < numCols; ++c)
+      counts[static_cast<size_t>(to * numCols + c)] +=
+          band.counts[static_cast<size_t>(r * numCols + c)];
+  }
+}
+
+int64_t CountGrid::rowOf(int64_t q) const {
+  return std::upper_bound(layout->rowStart.begin(), layout->rowStart.end(), q) -
+         layout->rowStart.begin() - 1;
+}
+
+int64_t CountGrid::colOf(int64_t k) const {
+  return std::upper_bound(layout->colStart.begin(), layout->colStart.end(), k) -
+         layout->colStart.begin() - 1;
+}
+
+template <typename Fn>
+void CountGrid::forPieces(int64_t q0, int64_t q1, int64_t k0, int64_t k1,
+                          Fn fn) const {
+  const std::vector<int64_t> &rs = layout->rowStart, &cs = layout->colStart;
+  q0 = std::max<int64_t>(q0, rs[firstRow]);
+  q1 = std::min(q1, rs[firstRow + bandRows]);
+  k0 = std::max<int64_t>(k0, 0);
+  k1 = std::min(k1, nk);
+  if (q0 >= q1 || k0 >= k1)
+    return;
+  // A tile usually lies in one cell, or straddles a boundary or two.
+  for (int64_t r = rowOf(q0); r < numRows && rs[r] < q1; ++r) {
+    int64_t qa = std::max(q0, rs[r]), qb = std::min(q1, rs[r + 1]);
+    for (int64_t c = colOf(k0); c < numCols && cs[c] < k1; ++c)
+      fn(r, c, qa, qb, std::max(k0, cs[c]), std::min(k1, cs[c + 1]));
+  }
+}
+
+void CountGrid::addRect(int64_t q0, int64_t q1, int64_t k0, int64_t k1) {
+  forPieces(q0, q1, k0, k1,
+            [&](int64_t r, int64_t c, int64_t qa, int64_t qb, int64_t ka,
+                int64_t kb) {
+              counts[static_cast<size_t>((r - firstRow) * numCols + c)] +=
+                  (qb - qa) * (kb - ka);
+            });
+}
+
+int64_t CountGrid::addMask(int64_t q0, int64_t q1, int64_t k0, int64_t k1,
+                           const uint8_t *mask, int64_t ld) {
+  int64_t total = 0;
+  forPieces(q0, q1, k0, k1,
+            [&](int64_t r, int64_t c, int64_t qa, int64_t qb, int64_t ka,
+                int64_t kb) {
+              int64_t sum = 0;
+              for (int64_t q = qa; q < qb; ++q) {
+                const uint8_t *row = mask + (q - q0) * ld + (ka - k0);
+                // A narrow accumulator per row lets this vectorize.
+                uint32_t rowSum = 0;
+                for (int64_t k = 0; k < kb - ka; ++k)
+                  rowSum += row[k] != 0;
+                sum += rowSum;
+              }
+              counts[static_cast<size_t>((r - firstRow) * numCols + c)] += sum;
+              total += sum;
+            });
+  return total;
+}
+
+int64_t CountGrid::count(int64_t r, int64_t c) const {
+  if (r < firstRow || r >= firstRow + bandRows || c < 0 || c >= numCols)
+    return 0;
+  return counts[static_cast<size_t>((r - firstRow) * numCols + c)];
+}
+
+DensityGrid CountGrid::density() const {
+  DensityGrid g;
+  g.nq = nq;
+  g.nk = nk;
+  g.rows = numRows;
+  g.cols = numCols;
+  g.density.resize(static_cast<size_t>(numRows * numCols));
+  const std::vector<int64_t> &rs = layout->rowStart, &cs = layout->colStart;
+  for (int64_t r = 0; r < numRows; ++r)
+    for (int64_t c = 0; c < numCols; ++c) {
+      double area = double(rs[r + 1] - rs[r]) * double(cs[c + 1] - cs[c]);
+      double d = area > 0 ? double(count(r, c)) / area : 0.0;
+      g.density[static_cast<size_t>(r * numCols + c)] =
+          static_cast<float>(std::min(d, 1.0));
+    }
+  return g;
 }
 
 std::string renderTerminal(const DensityGrid &g, bool unicode) {
@@ -320,13 +445,10 @@ bool writeSvg(const std::string &path, const DensityGrid &g,
   return writeFileAtomic(path, text.data(), text.size(), error);
 }
 
-bool writeImage(const std::string &path, const DensityGrid &g,
-                std::string &error) {
+bool checkImagePath(const std::string &path, std::string &error) {
   std::string ext = lowerExtension(path);
-  if (ext == ".png")
-    return writePng(path, g, error);
-  if (ext == ".svg")
-    return writeSvg(path, g, error);
+  if (ext == ".png" || ext == ".svg")
+    return true;
   error = ext.empty()
               ? fmt::format("cannot write '{}': no file extension; use .png "
                             "or .svg to choose the image format",
@@ -335,6 +457,15 @@ bool writeImage(const std::string &path, const DensityGrid &g,
                             "(use .png or .svg)",
                             path, ext);
   return false;
+}
+
+bool writeImage(const std::string &path, const DensityGrid &g,
+                std::string &error) {
+  if (!checkImagePath(path, error))
+    return false;
+  if (lowerExtension(path) == ".png")
+    return writePng(path, g, error);
+  return writeSvg(path, g, error);
 }
 
 } // namespace attn

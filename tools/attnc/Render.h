@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace attn {
@@ -35,6 +37,52 @@ DensityGrid
 downsampleMask(int64_t nq, int64_t nk, int64_t maxRows, int64_t maxCols,
                const std::function<bool(int64_t q, int64_t k)> &allowed);
 
+/// Exact allowed-pair counts per cell in downsample()'s layout, summed from
+/// rectangles and tile masks, so a picture can be drawn from a block map
+/// without evaluating anything but its PARTIAL tiles.
+class CountGrid {
+public:
+  CountGrid(int64_t nq, int64_t nk, int64_t maxRows, int64_t maxCols);
+  int64_t rows() const { return numRows; }
+  int64_t cols() const { return numCols; }
+
+  /// An empty grid with the same layout holding only the cell rows of
+  /// queries [q0, q1): one thread's share, added back with merge().
+  CountGrid band(int64_t q0, int64_t q1) const;
+  /// Adds the counts of a band of this grid.
+  void merge(const CountGrid &band);
+
+  /// Adds every pair of [q0, q1) x [k0, k1) (a FULL tile); pairs outside
+  /// the grid (or the band) are ignored.
+  void addRect(int64_t q0, int64_t q1, int64_t k0, int64_t k1);
+  /// Adds the set elements of the mask of [q0, q1) x [k0, k1),
+  /// mask[(q - q0) * ld + (k - k0)]; returns how many were added.
+  int64_t addMask(int64_t q0, int64_t q1, int64_t k0, int64_t k1,
+                  const uint8_t *mask, int64_t ld);
+  /// The pairs counted in cell (r, c); 0 outside the band.
+  int64_t count(int64_t r, int64_t c) const;
+  /// Each cell's count divided by its area.
+  DensityGrid density() const;
+
+private:
+  int64_t nq, nk, numRows, numCols;
+  int64_t firstRow = 0, bandRows = 0; // the rows `counts` holds
+  /// Where the cells start: numRows + 1 and numCols + 1 entries, shared by
+  /// the bands of a grid.
+  struct Layout {
+    std::vector<int64_t> rowStart, colStart;
+  };
+  std::shared_ptr<const Layout> layout;
+  std::vector<int64_t> counts; // bandRows * numCols
+  /// The cell row/column holding query q / key k.
+  int64_t rowOf(int64_t q) const;
+  int64_t colOf(int64_t k) const;
+  /// Calls fn(r, c, qa, qb, ka, kb) for each piece of the rectangle in one
+  /// cell of the band.
+  template <typename Fn>
+  void forPieces(int64_t q0, int64_t q1, int64_t k0, int64_t k1, Fn fn) const;
+};
+
 /// A framed text picture, one character per cell: blank for no allowed pair,
 /// full block ('#') when all are allowed, and three shades in between
 /// (unicode: ░ ▒ ▓, ASCII: . : +) for < 1/3, < 2/3 and < 1. Query rows run top
@@ -55,6 +103,9 @@ bool writePng(const std::string &path, const DensityGrid &g,
               std::string &error);
 bool writeSvg(const std::string &path, const DensityGrid &g,
               std::string &error);
+/// Whether writeImage() knows the format of `path` (else the error it would
+/// give), so that a command can refuse a bad path before any work.
+bool checkImagePath(const std::string &path, std::string &error);
 /// Picks the format by extension (.png or .svg, any case).
 bool writeImage(const std::string &path, const DensityGrid &g,
                 std::string &error);

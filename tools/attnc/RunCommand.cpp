@@ -3,7 +3,6 @@
 #include "runtime/AtomicFile.h"
 #include "runtime/Half.h"
 #include "runtime/Npy.h"
-#include "runtime/TextEscape.h"
 #include "runtime/cpu/CpuAttention.h"
 #include "runtime/cuda/CudaDriver.h"
 #include "runtime/jit/Cache.h"
@@ -17,13 +16,16 @@
 #include <thread>
 #include <unistd.h>
 
+#include "llvm/ADT/StringExtras.h"
+
 using namespace attnc;
 namespace ma = mlir::attn;
 namespace rt = ::attn;
 
 namespace {
 
-const char *kRunHelp = R"(usage: attnc run FILE [options] --q Q.npy --k K.npy --v V.npy -o OUT.npy
+const char *kRunHelp =
+    R"(usage: attnc run FILE [options] --q Q.npy --k K.npy --v V.npy -o OUT.npy
        attnc run FILE [options] --random B,H,NQ[,NK],D [--dtype f32|f16|bf16]
                  --bench [--repeat R] [--json]
 
@@ -40,7 +42,8 @@ options:
                        f16/bf16 with head dim 32, 64, 96 or 128
   --scale S            softmax scale (default 1/sqrt(head_dim))
   --check              also compute the naive reference and print the largest
-                       absolute error; exit 1 above the dtype's tolerance
+                       absolute error; exit 1 above the dtype's tolerance or
+                       when an output is NaN or Inf
   --random SHAPE       random inputs of shape B,H,NQ[,NK],D
   --dtype T            dtype of random inputs (default f32)
   --bench              time the kernel: median, GFLOP/s over allowed pairs,
@@ -48,7 +51,8 @@ options:
   --repeat R           timed runs (default 5)
   --threads N          CPU threads (default: all)
   --tile BQxBK         tile sizes (default 64x64)
-  --json               print the benchmark as one JSON object
+  --json               print the results (check, benchmark, output file) as
+                       one JSON object
   --quiet              no progress messages
   --verbose            say which device runs (and why the CPU under auto)
   --pattern NAME       pattern to use (default: the first in the file)
@@ -62,7 +66,12 @@ struct HostTensor {
   rt::Tensor view() {
     return rt::Tensor::contiguous(bytes.data(), dtype, shape);
   }
-  size_t numel() const { return shape[0] * shape[1] * shape[2] * shape[3]; }
+  /// Shapes are checked before a tensor is made, so the product fits;
+  /// unsigned arithmetic keeps it defined regardless.
+  size_t numel() const {
+    return static_cast<size_t>(shape[0]) * static_cast<size_t>(shape[1]) *
+           static_cast<size_t>(shape[2]) * static_cast<size_t>(shape[3]);
+  }
   float at(size_t i) const {
     const uint16_t *h = reinterpret_cast<const uint16_t *>(bytes.data());
     switch (dtype) {
@@ -80,6 +89,26 @@ struct HostTensor {
 size_t elemSize(rt::DType t) { return t == rt::DType::F32 ? 4 : 2; }
 const char *dtypeName(rt::DType t) {
   return t == rt::DType::F32 ? "f32" : t == rt::DType::F16 ? "f16" : "bf16";
+}
+
+/// The machine's physical memory in bytes (0 when unknown).
+double physicalMemory() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? double(pages) * double(size) : 0.0;
+}
+
+std::string gibText(double bytes) {
+  double gib = bytes / double(int64_t(1) << 30);
+  return gib < 1e6 ? fmt::format("{:.1f} GiB", gib)
+                   : fmt::format("{:.3g} GiB", gib);
+}
+
+/// NaN and infinite values in a tensor.
+size_t countNonFinite(const HostTensor &t) {
+  size_t n = 0;
+  for (size_t i = 0; i < t.numel(); ++i)
+    n += !std::isfinite(t.at(i));
+  return n;
 }
 
 bool readInput(const std::string &cmd, const std::string &what,
@@ -195,7 +224,7 @@ int attnc::runRun(std::vector<std::string> argv) {
   if (!args.parse())
     return 2;
   if (args.has("--help")) {
-    fmt::print("{}", kRunHelp);
+    out(kRunHelp);
     return 0;
   }
   if (args.positional().size() != 1)
@@ -214,9 +243,12 @@ int attnc::runRun(std::vector<std::string> argv) {
 
   rt::RunOptions run;
   int64_t threads = 0;
-  if (!args.getInt("--threads", threads, 0))
+  if (!args.getInt("--threads", threads, 0, kMaxThreads))
     return 1;
   run.threads = static_cast<int>(threads);
+  int64_t repeat = 5;
+  if (!args.getInt("--repeat", repeat, 1, kMaxRepeat))
+    return 1;
   if (auto s = args.get("--scale")) {
     char *end = nullptr;
     double v = std::strtod(s->c_str(), &end);
@@ -249,16 +281,33 @@ int attnc::runRun(std::vector<std::string> argv) {
     std::string shapeText = *args.get("--random");
     for (llvm::StringRef part : llvm::split(shapeText, ',')) {
       int64_t x;
-      if (part.trim().getAsInteger(10, x) || x < 1)
+      if (part.trim().getAsInteger(10, x) || x < 1) {
+        bool digits =
+            !part.trim().empty() && llvm::all_of(part.trim(), llvm::isDigit);
         return fail(cmd, fmt::format("--random expects B,H,NQ[,NK],D with "
-                                     "positive sizes, got '{}'",
-                                     *args.get("--random")));
+                                     "positive sizes, got '{}'{}",
+                                     shapeText,
+                                     digits ? " (a size does not fit in 64 "
+                                              "bits)"
+                                            : ""));
+      }
       dims.push_back(x);
     }
     if (dims.size() != 4 && dims.size() != 5)
       return fail(cmd, "--random expects B,H,NQ[,NK],D");
     int64_t b = dims[0], h = dims[1], nq = dims[2],
             nk = dims.size() == 5 ? dims[3] : dims[2], d = dims.back();
+    struct Limit {
+      const char *name;
+      int64_t value, max;
+    };
+    for (Limit l : {Limit{"B", b, kMaxBatch}, Limit{"H", h, kMaxHeads},
+                    Limit{"NQ", nq, kMaxLength}, Limit{"NK", nk, kMaxLength},
+                    Limit{"D", d, kMaxHeadDim}})
+      if (l.value > l.max)
+        return fail(cmd, fmt::format("--random {}: {} must be at most {}, "
+                                     "got {}",
+                                     shapeText, l.name, l.max, l.value));
     std::string dt = args.get("--dtype").value_or("f32");
     rt::DType dtype = dt == "f32"    ? rt::DType::F32
                       : dt == "f16"  ? rt::DType::F16
@@ -268,6 +317,24 @@ int attnc::runRun(std::vector<std::string> argv) {
       return fail(cmd, fmt::format("--dtype must be f32, f16 or bf16, got "
                                    "'{}'",
                                    dt));
+    // Everything the run holds at once, before any of it is allocated (in
+    // double: the limits above keep it far from overflow, not from huge).
+    double elem = double(elemSize(dtype));
+    double bytes = elem * b * h * (2.0 * nq * d + 2.0 * nk * d);
+    if (args.has("--check"))
+      bytes += 4.0 * b * h * nq * d; // the f32 reference output
+    // The block map: one byte per tile while it is built.
+    double tiles =
+        std::ceil(double(nq) / double(copts.tileQ ? copts.tileQ : 64)) *
+        std::ceil(double(nk) / double(copts.tileK ? copts.tileK : 64));
+    bytes += tiles;
+    double memory = physicalMemory();
+    if (memory > 0 && bytes > memory)
+      return fail(cmd,
+                  fmt::format("--random {} needs {} for q, k, v, out "
+                              "and the block map in {}, more than the "
+                              "{} of memory of this machine",
+                              shapeText, gibText(bytes), dt, gibText(memory)));
     std::mt19937 rng(1234);
     q = randomTensor(dtype, {b, h, nq, d}, rng);
     k = randomTensor(dtype, {b, h, nk, d}, rng);
@@ -333,29 +400,35 @@ int attnc::runRun(std::vector<std::string> argv) {
                  cmd, attn::cpu::kernelBuildName());
   }
 
-  HostTensor out;
-  out.dtype = q.dtype;
-  out.shape = {q.shape[0], q.shape[1], q.shape[2], v.shape[3]};
-  out.bytes.resize(out.numel() * elemSize(out.dtype));
-  rt::Tensor qv = q.view(), kv = k.view(), vv = v.view(), ov = out.view();
+  HostTensor result;
+  result.dtype = q.dtype;
+  result.shape = {q.shape[0], q.shape[1], q.shape[2], v.shape[3]};
+  result.bytes.resize(result.numel() * elemSize(result.dtype));
+  rt::Tensor qv = q.view(), kv = k.view(), vv = v.view(), ov = result.view();
   try {
     program->run(qv, kv, vv, ov, run);
   } catch (const rt::Error &e) {
     return fail(cmd, e.what());
   }
 
+  // With --json, one object at the end: pattern, shape, dtype, then the
+  // benchmark, the device, the check and the output file.
+  bool json = args.has("--json");
+  int64_t b = q.shape[0], h = q.shape[1], nq = q.shape[2], nk = k.shape[2],
+          d = q.shape[3];
+  bool onGpu = program->device() == rt::Device::CUDA;
+  std::string jsonFields;
+
   int status = 0;
   if (args.has("--check")) {
     // The reference semantics of the same pattern.
     Session s;
-    Args patternArgs("run", {});
     if (!s.load(cmd, file))
       return 1;
-    std::vector<std::string> sets = args.getAll("--set");
     std::vector<std::string> compileArgv;
     if (auto p = args.get("--pattern"))
       compileArgv = {"--pattern", *p};
-    for (const std::string &kv2 : sets) {
+    for (const std::string &kv2 : args.getAll("--set")) {
       compileArgv.push_back("--set");
       compileArgv.push_back(kv2);
     }
@@ -366,59 +439,98 @@ int attnc::runRun(std::vector<std::string> argv) {
     cargs.parse();
     if (!s.compile(cargs, ma::Stage::Attn))
       return 1;
-    ma::MaskDims dims{q.shape[0], q.shape[1], q.shape[2], k.shape[2]};
+    ma::MaskDims dims{b, h, nq, nk};
     auto eval = ma::MaskEvaluator::create(s.pattern(), {}, dims);
     if (mlir::failed(eval))
       return 1;
     HostTensor ref;
     ref.dtype = rt::DType::F32;
-    ref.shape = out.shape;
+    ref.shape = result.shape;
     ref.bytes.resize(ref.numel() * 4);
     rt::cpu::referenceAttention(
         cpuView(qv), cpuView(kv), cpuView(vv), cpuView(ref.view()),
         run.scale.value_or(0.0f),
-        [&](int64_t b, int64_t h, int64_t i, int64_t j) {
-          return eval->at(b, h, i, j);
+        [&](int64_t bi, int64_t hi, int64_t i, int64_t j) {
+          return eval->at(bi, hi, i, j);
         });
+    double tol = result.dtype == rt::DType::F32   ? 1e-4
+                 : result.dtype == rt::DType::F16 ? 5e-3
+                                                  : 4e-2;
+    // NaN and Inf never pass: a difference that is not <= tol (NaN
+    // included) is a mismatch, and the largest error is then not finite.
     double worst = 0;
-    for (size_t i = 0; i < out.numel(); ++i)
-      worst = std::max(worst, std::abs(double(out.at(i)) - ref.at(i)));
-    double tol = out.dtype == rt::DType::F32   ? 1e-4
-                 : out.dtype == rt::DType::F16 ? 5e-3
-                                               : 4e-2;
-    bool ok = worst <= tol;
-    fmt::print("check: largest absolute error {:.3g} ({} tolerance {:.0e}): "
-               "{}\n",
-               worst, dtypeName(out.dtype), tol, ok ? "ok" : "FAILED");
+    bool nanSeen = false;
+    size_t mismatches = 0, nonFiniteOut = 0;
+    for (size_t i = 0; i < result.numel(); ++i) {
+      double o = result.at(i), diff = std::abs(o - double(ref.at(i)));
+      nonFiniteOut += !std::isfinite(o);
+      mismatches += !(diff <= tol);
+      if (std::isnan(diff))
+        nanSeen = true;
+      else
+        worst = std::max(worst, diff);
+    }
+    if (nanSeen)
+      worst = std::numeric_limits<double>::quiet_NaN();
+    size_t badQ = countNonFinite(q), badK = countNonFinite(k),
+           badV = countNonFinite(v);
+    bool ok = mismatches == 0;
     if (!ok)
       status = 1;
+    if (json) {
+      jsonFields += fmt::format(
+          ", \"check\": {{\"ok\": {}, \"max_abs_error\": {}, \"tolerance\": "
+          "{}, \"mismatches\": {}, \"nonfinite_outputs\": {}, "
+          "\"nonfinite_inputs\": {{\"q\": {}, \"k\": {}, \"v\": {}}}}}",
+          ok ? "true" : "false",
+          std::isfinite(worst) ? fmt::format("{:.6g}", worst) : "null", tol,
+          mismatches, nonFiniteOut, badQ, badK, badV);
+    } else {
+      std::string why;
+      if (nonFiniteOut)
+        why = fmt::format(": {} of {} outputs are NaN or Inf", nonFiniteOut,
+                          result.numel());
+      else if (!ok)
+        why = fmt::format(": {} of {} outputs differ", mismatches,
+                          result.numel());
+      outf("check: largest absolute error {:.3g} ({} tolerance {:.0e}): "
+           "{}{}\n",
+           worst, dtypeName(result.dtype), tol, ok ? "ok" : "FAILED", why);
+      if (badQ || badK || badV) {
+        std::vector<std::string> parts;
+        for (auto [name, n] :
+             {std::pair{"q", badQ}, std::pair{"k", badK}, std::pair{"v", badV}})
+          if (n)
+            parts.push_back(fmt::format("{} holds {}", name, n));
+        outf("check: note: the inputs are not finite ({} NaN or Inf "
+             "value(s))\n",
+             fmt::join(parts, ", "));
+      }
+    }
   }
 
   if (auto path = args.get("-o")) {
-    if (out.dtype == rt::DType::BF16)
+    if (result.dtype == rt::DType::BF16)
       return fail(cmd, "bf16 outputs cannot be written as .npy");
     rt::NpyArray a;
-    a.dtype = out.dtype == rt::DType::F32 ? rt::NpyDType::F32
-                                          : rt::NpyDType::F16;
-    a.shape.assign(out.shape.begin(), out.shape.end());
-    a.data = out.bytes;
+    a.dtype =
+        result.dtype == rt::DType::F32 ? rt::NpyDType::F32 : rt::NpyDType::F16;
+    a.shape.assign(result.shape.begin(), result.shape.end());
+    a.data = result.bytes;
     std::string error;
     if (!rt::writeNpy(*path, a, error))
       return fail(cmd, error);
+    if (json)
+      jsonFields += fmt::format(", \"output\": {}", jsonString(*path));
   }
 
+  std::string benchFields;
   if (args.has("--bench")) {
-    int64_t repeat = 5;
-    if (!args.getInt("--repeat", repeat, 1))
-      return 1;
-    int64_t b = q.shape[0], h = q.shape[1], nq = q.shape[2], nk = k.shape[2],
-            d = q.shape[3];
     double mapMs = program->blockMap(h, nq, nk, run).buildSeconds * 1e3;
     int64_t allowed = program->allowedPairs(h, nq, nk, run) * b;
-    double density = double(allowed) / double(b * h * nq * nk);
+    double density = double(allowed) / (double(b) * h * nq * nk);
     // On the GPU the inputs stay on the device, so the kernels are timed,
     // not the copies; each run ends with a synchronization.
-    bool onGpu = program->device() == rt::Device::CUDA;
     std::optional<rt::cuda::ContextScope> scope;
     std::vector<rt::cuda::DeviceBuffer> staged;
     rt::Tensor bq = qv, bk = kv, bv = vv, bo = ov;
@@ -438,7 +550,7 @@ int attnc::runRun(std::vector<std::string> argv) {
       bq = toDevice(qv, q);
       bk = toDevice(kv, k);
       bv = toDevice(vv, v);
-      bo = toDevice(ov, out);
+      bo = toDevice(ov, result);
     }
     auto sync = [&] {
       if (onGpu)
@@ -449,7 +561,7 @@ int attnc::runRun(std::vector<std::string> argv) {
       program->run(bq, bk, bv, bo, run);
       sync();
     };
-    Timing tp = timeRuns(body, repeat, progress, "pattern");
+    Timing tp = timeRuns(body, static_cast<int>(repeat), progress, "pattern");
     double t = tp.median;
     // The same kernel with dense causal attention, for the speedup.
     rt::CompileOptions dense;
@@ -468,42 +580,44 @@ int attnc::runRun(std::vector<std::string> argv) {
           causal.run(bq, bk, bv, bo, crun);
           sync();
         },
-        repeat, progress, "causal baseline");
+        static_cast<int>(repeat), progress, "causal baseline");
     double tc = tcp.median;
     double gflops = 4.0 * d * double(allowed) / t / 1e9;
     double cgflops = 4.0 * d * double(causalPairs) / tc / 1e9;
-    unsigned hw = run.threads ? run.threads : std::thread::hardware_concurrency();
-    if (args.has("--json"))
-      fmt::print("{{\"pattern\": {}, \"shape\": [{}, {}, {}, {}, {}], "
-                 "\"dtype\": \"{}\", \"threads\": {}, \"median_ms\": {:.4f}, "
-                 "\"min_ms\": {:.4f}, "
-                 "\"gflops\": {:.3f}, \"density\": {:.6f}, "
-                 "\"allowed_pairs\": {}, \"causal_median_ms\": {:.4f}, "
-                 "\"causal_min_ms\": {:.4f}, "
-                 "\"causal_gflops\": {:.3f}, \"speedup_vs_causal\": {:.3f}, "
-                 "\"blockmap_ms\": {:.3f}, \"repeat\": {}, \"device\": "
-                 "\"{}\"{}}}\n",
-                 rt::jsonString(program->patternName()), b, h, nq, nk, d,
-                 dtypeName(q.dtype), hw, t * 1e3, tp.min * 1e3, gflops, density,
-                 allowed, tc * 1e3, tcp.min * 1e3, cgflops, tc / t, mapMs,
-                 repeat, onGpu ? "cuda" : "cpu",
-                 onGpu ? std::string()
-                       : fmt::format(", \"cpu_kernel\": \"{}\"",
-                                     attn::cpu::kernelBuildName()));
+    unsigned hw =
+        run.threads ? run.threads : std::thread::hardware_concurrency();
+    if (json)
+      benchFields = fmt::format(
+          ", \"threads\": {}, \"median_ms\": {:.4f}, \"min_ms\": {:.4f}, "
+          "\"gflops\": {:.3f}, \"density\": {:.6f}, \"allowed_pairs\": {}, "
+          "\"causal_median_ms\": {:.4f}, \"causal_min_ms\": {:.4f}, "
+          "\"causal_gflops\": {:.3f}, \"speedup_vs_causal\": {:.3f}, "
+          "\"blockmap_ms\": {:.3f}, \"repeat\": {}",
+          hw, t * 1e3, tp.min * 1e3, gflops, density, allowed, tc * 1e3,
+          tcp.min * 1e3, cgflops, tc / t, mapMs, repeat);
     else
-      fmt::print("pattern {}: [{}, {}, {}, {}, {}] {}, {}\n"
-                 "  median {:.3f} ms (fastest {:.3f}), {:.2f} GFLOP/s over "
-                 "allowed pairs, "
-                 "density {:.4f}\n"
-                 "  dense causal: {:.3f} ms ({:.2f} GFLOP/s); speedup {:.2f}x\n"
-                 "  block map built in {:.3f} ms\n",
-                 program->patternName(), b, h, nq, nk, d, dtypeName(q.dtype),
-                 onGpu ? "GPU " + rt::cuda::deviceInfo().name
-                       : fmt::format("{} threads, {} kernel", hw,
-                                     attn::cpu::kernelBuildName()),
-                 t * 1e3, tp.min * 1e3, gflops, density, tc * 1e3, cgflops,
-                 tc / t, mapMs);
+      outf("pattern {}: [{}, {}, {}, {}, {}] {}, {}\n"
+           "  median {:.3f} ms (fastest {:.3f}), {:.2f} GFLOP/s over "
+           "allowed pairs, density {:.4f}\n"
+           "  dense causal: {:.3f} ms ({:.2f} GFLOP/s); speedup {:.2f}x\n"
+           "  block map built in {:.3f} ms\n",
+           program->patternName(), b, h, nq, nk, d, dtypeName(q.dtype),
+           onGpu ? "GPU " + rt::cuda::deviceInfo().name
+                 : fmt::format("{} threads, {} kernel", hw,
+                               attn::cpu::kernelBuildName()),
+           t * 1e3, tp.min * 1e3, gflops, density, tc * 1e3, cgflops, tc / t,
+           mapMs);
   }
+
+  if (json)
+    outf("{{\"pattern\": {}, \"shape\": [{}, {}, {}, {}, {}], \"dtype\": "
+         "\"{}\"{}, \"device\": \"{}\"{}{}}}\n",
+         jsonString(program->patternName()), b, h, nq, nk, d,
+         dtypeName(q.dtype), benchFields, onGpu ? "cuda" : "cpu",
+         onGpu ? std::string()
+               : fmt::format(", \"cpu_kernel\": \"{}\"",
+                             attn::cpu::kernelBuildName()),
+         jsonFields);
   return status;
 }
 
@@ -512,44 +626,66 @@ int attnc::runCache(std::vector<std::string> argv) {
   args.flag("--path");
   args.flag("--clear");
   args.flag("--list");
+  args.flag("--json");
   args.flag("--help");
   if (!args.parse())
     return 2;
-  const char *help = R"(usage: attnc cache --path | --list | --clear
+  const char *help = R"(usage: attnc cache --path | --list | --clear [--json]
 
 The JIT cache of compiled patterns: $ATTNC_CACHE_DIR, else
 $XDG_CACHE_HOME/attnc, else ~/.cache/attnc.
   --path    print the cache directory
   --list    list the entries (size, target, intact or damaged)
   --clear   remove every entry
+  --json    print the result as one JSON object
 )";
   if (args.has("--help")) {
-    fmt::print("{}", help);
+    out(help);
     return 0;
   }
   int actions = args.has("--path") + args.has("--clear") + args.has("--list");
   if (actions != 1 || !args.positional().empty())
     return fail(args.command, "expected exactly one of --path, --list, --clear");
+  bool json = args.has("--json");
+  std::string root = rt::jit::cacheRoot();
   if (args.has("--path")) {
-    fmt::print("{}\n", rt::jit::cacheRoot());
+    if (json)
+      outf("{{\"path\": {}}}\n", jsonString(root));
+    else
+      outf("{}\n", root);
     return 0;
   }
   if (args.has("--list")) {
     auto entries = rt::jit::JitCache::list();
     uint64_t total = 0;
+    std::string list;
     for (const auto &e : entries) {
-      fmt::print("{:>10}  {:<6} {}  {}\n", e.size, e.target,
-                 e.valid ? "ok     " : "damaged", e.path);
+      if (json)
+        list += fmt::format("{}{{\"path\": {}, \"target\": {}, \"size\": "
+                            "{}, \"intact\": {}}}",
+                            list.empty() ? "" : ", ", jsonString(e.path),
+                            jsonString(e.target), e.size,
+                            e.valid ? "true" : "false");
+      else
+        outf("{:>10}  {:<6} {}  {}\n", e.size, e.target,
+             e.valid ? "ok     " : "damaged", e.path);
       total += e.size;
     }
-    fmt::print("{} entries, {} bytes in {}\n", entries.size(), total,
-               rt::jit::cacheRoot());
+    if (json)
+      outf("{{\"root\": {}, \"entries\": [{}], \"count\": {}, \"bytes\": "
+           "{}}}\n",
+           jsonString(root), list, entries.size(), total);
+    else
+      outf("{} entries, {} bytes in {}\n", entries.size(), total, root);
     return 0;
   }
   std::string error;
   int64_t removed = rt::jit::JitCache::clear(error);
   if (removed < 0)
     return fail(args.command, error);
-  fmt::print("removed {} entries from {}\n", removed, rt::jit::cacheRoot());
+  if (json)
+    outf("{{\"root\": {}, \"removed\": {}}}\n", jsonString(root), removed);
+  else
+    outf("removed {} entries from {}\n", removed, root);
   return 0;
 }

@@ -10,16 +10,17 @@
 #include "codegen/FlexExport.h"
 #include "frontend/Frontend.h"
 #include "passes/Passes.h"
-#include "runtime/Npy.h"
 #include "runtime/AtomicFile.h"
-#include "runtime/TextEscape.h"
-#include "runtime/reference/BlockMap.h"
-#include "runtime/reference/Reference.h"
+#include "runtime/Npy.h"
+#include "runtime/cpu/CpuAttention.h"
 #include "runtime/jit/CudaCompile.h"
 #include "runtime/jit/CudaSchedule.h"
 #include "runtime/jit/Nvrtc.h"
+#include "runtime/reference/BlockMap.h"
+#include "runtime/reference/Reference.h"
 #include "tools/attnc/Driver.h"
 #include "tools/attnc/Render.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/raw_ostream.h"
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -41,66 +42,24 @@ commands:
   mask      write the exact mask of a pattern as a NumPy .npy file
   blockmap  list, per head and query tile, the FULL and PARTIAL key tiles
   show      draw a pattern in the terminal or as a PNG/SVG image
-  run       compute attention with a pattern on the CPU (check, benchmark)
+  run       compute attention with a pattern on the CPU or the GPU (check,
+            benchmark)
   cache     show or clear the JIT cache
+  version   print the attnc, LLVM and CUDA compiler versions
 
-Run 'attnc <command> --help' for the options of a command.
+Run 'attnc help <command>' or 'attnc <command> --help' for the options of a
+command, 'attnc --version' for the version.
 )";
-
-const char *kCommon = R"(  --pattern NAME       pattern to use (default: the first in the file)
-  --set NAME=VALUE     set a parameter (repeatable); run-time 'param'
-                       parameters need a value for mask, blockmap and show
-)";
-
-const char *kShape = R"(  --seq N              query length (for a grid layout, H*W)
-  --kv-seq M           key length (default N); queries align bottom-right
-  --heads H            head count (default: the pattern's, else 1)
-)";
-
-void addCommon(Args &a) {
-  a.option("--pattern");
-  a.option("--set", /*multi=*/true);
-  a.flag("--help");
-}
-void addShape(Args &a) {
-  a.option("--seq");
-  a.option("--kv-seq");
-  a.option("--heads");
-}
-
-/// Parses the arguments and the one FILE; prints help when asked.
-bool setup(Args &args, const char *help, int &exit, std::string &file) {
-  if (!args.parse()) {
-    exit = 2;
-    return false;
-  }
-  if (args.has("--help")) {
-    fmt::print("{}", help);
-    exit = 0;
-    return false;
-  }
-  if (args.positional().size() != 1) {
-    exit = fail(args.command,
-                args.positional().empty()
-                    ? "expected one .attn FILE"
-                    : fmt::format("expected one .attn FILE, got {} ({}, ...)",
-                                  args.positional().size(),
-                                  args.positional()[0]));
-    return false;
-  }
-  file = args.positional()[0];
-  return true;
-}
 
 /// Writes text to -o OUT atomically, or to stdout.
 int emitText(const Args &args, const std::string &text) {
-  auto out = args.get("-o");
-  if (!out || *out == "-") {
-    fmt::print("{}", text);
+  auto path = args.get("-o");
+  if (!path || *path == "-") {
+    out(text);
     return 0;
   }
   std::string error;
-  if (!rt::writeFileAtomic(*out, text.data(), text.size(), error))
+  if (!rt::writeFileAtomic(*path, text.data(), text.size(), error))
     return fail(args.command, error);
   return 0;
 }
@@ -140,14 +99,20 @@ int emitCuda(const Args &args, Session &s, const std::string &emit,
   if (usage && emit != "cubin")
     return fail(cmd, "--resource-usage needs --emit=cubin (ptxas runs only "
                      "when a cubin is made)");
-  auto out = args.get("-o");
-  if (emit == "cubin" && (!out || *out == "-"))
+  auto outPath = args.get("-o");
+  if (emit == "cubin" && (!outPath || *outPath == "-"))
     return fail(cmd, "--emit=cubin needs -o DIR (the bundle directory)");
   if (emit != "cuda" && !rt::jit::nvrtcAvailable())
     return fail(cmd, fmt::format("--emit={}: this attnc was built without "
                                  "the CUDA toolkit (NVRTC); --emit=cuda "
                                  "still writes the kernel source",
                                  emit));
+  // The emitter checks the query tile (an error located at the pattern); the
+  // key tile it would silently take as 64.
+  if (args.has("--tile") && tk != 64)
+    return fail(cmd, fmt::format("the CUDA kernels use 64x64 or 128x64 tiles "
+                                 "(queries x keys), got --tile {}x{}",
+                                 tq, tk));
   if (!s.compile(args, ma::Stage::AttnScheduled, tq, tk))
     return 1;
 
@@ -187,11 +152,11 @@ int emitCuda(const Args &args, Session &s, const std::string &emit,
     if (usage)
       fmt::print(stderr, "{}{}", info.log,
                  !info.log.empty() && info.log.back() != '\n' ? "\n" : "");
-    if (emit == "ptx" && (!out || *out == "-")) {
-      fmt::print("{}", bundle.binary);
+    if (emit == "ptx" && (!outPath || *outPath == "-")) {
+      out(bundle.binary);
       return 0;
     }
-    bundle.write(*out);
+    bundle.write(*outPath);
   } catch (const rt::Error &e) {
     return fail(cmd, e.what());
   }
@@ -200,7 +165,7 @@ int emitCuda(const Args &args, Session &s, const std::string &emit,
 
 int runCompile(std::vector<std::string> argv) {
   Args args("compile", std::move(argv));
-  addCommon(args);
+  addCommonOptions(args);
   args.option("--emit");
   args.option("-o");
   args.option("--tile");
@@ -208,7 +173,9 @@ int runCompile(std::vector<std::string> argv) {
   args.option("--dtype", /*multi=*/true);
   args.option("--head-dim", /*multi=*/true);
   args.flag("--resource-usage");
-  std::string help = std::string(R"(usage: attnc compile FILE [options] --emit=STAGE [-o OUT]
+  args.flag("--json");
+  std::string help =
+      std::string(R"(usage: attnc compile FILE [options] --emit=STAGE [-o OUT]
 
 Prints a pattern at a named stage of the pipeline:
   ast             the parsed syntax tree
@@ -229,8 +196,10 @@ options:
                        ptx | cubin
   -o OUT               write to OUT (atomically) instead of stdout; the
                        bundle directory for ptx and cubin
-  --tile BQxBK         tile size recorded in attn-scheduled (default 64x64;
-                       the CUDA kernels need 64x64)
+  --tile BQxBK         tile size recorded in attn-scheduled (default 64x64,
+                       sizes up to 4096). The CUDA kernels use 64x64 or
+                       128x64 tiles: for cuda, ptx and cubin --tile picks
+                       one, else attnc chooses per pattern
   --target ARCH        CUDA architecture for ptx and cubin: sm_80, sm_86,
                        sm_89, sm_90, sm_90a (default), sm_100a, ... (sm_NN
                        or sm_NNa/f, NN >= 80)
@@ -240,11 +209,14 @@ options:
                        (repeatable; default 64 and 128)
   --resource-usage     with --emit=cubin: print the ptxas report (registers,
                        spills per kernel) on stderr
-)") + kCommon;
+)") + kCommonHelp;
   int exit = 0;
   std::string file;
-  if (!setup(args, help.c_str(), exit, file))
+  if (!setupCommand(args, help, exit, file))
     return exit;
+  if (rejectJson(args, "compile prints IR or source text (--emit), which has "
+                       "no JSON form"))
+    return 1;
   auto emit = args.get("--emit");
   if (!emit)
     return fail(args.command,
@@ -313,24 +285,29 @@ options:
 
 int runMask(std::vector<std::string> argv) {
   Args args("mask", std::move(argv));
-  addCommon(args);
-  addShape(args);
+  addCommonOptions(args);
+  addShapeOptions(args);
   args.option("-o");
-  std::string help =
-      std::string(R"(usage: attnc mask FILE [options] --seq N -o OUT.npy
+  args.flag("--json");
+  std::string help = std::string(
+                         R"(usage: attnc mask FILE [options] --seq N -o OUT.npy
 
-Writes the exact mask as a NumPy array of bool, shape [H, Nq, Nk]
-(true: the query may attend the key).
+Writes the exact mask of batch index --b as a NumPy array of bool, shape
+[H, Nq, Nk] (true: the query may attend the key), from the reference
+evaluator. Masks over 4 GiB (H * Nq * Nk bytes) are refused.
 
 options:
   -o OUT.npy           output file (written completely or not at all)
-)") + kShape + kCommon;
+)") + kShapeHelp + kCommonHelp;
   int exit = 0;
   std::string file;
-  if (!setup(args, help.c_str(), exit, file))
+  if (!setupCommand(args, help, exit, file))
     return exit;
-  auto out = args.get("-o");
-  if (!out)
+  if (rejectJson(args, "mask prints nothing; it writes the mask to -o "
+                       "OUT.npy"))
+    return 1;
+  auto path = args.get("-o");
+  if (!path)
     return fail(args.command, "-o OUT.npy is required");
   Session s;
   if (!s.load(args.command, file) ||
@@ -339,296 +316,136 @@ options:
   Shape shape;
   if (!readShape(args, s.pattern(), shape))
     return 1;
-  double bytes = double(shape.heads) * shape.nq * shape.nk;
-  if (bytes > double(int64_t(1) << 32))
+  // Lengths are at most 2^31 and heads 2^16: no overflow in 128 bits.
+  __int128 bytes = __int128(shape.heads) * shape.nq * shape.nk;
+  if (bytes > kMaxMaskBytes)
     return fail(args.command,
-                fmt::format("the mask would take {:.1f} GiB; use 'attnc "
-                            "blockmap' or 'attnc show' for long sequences",
-                            bytes / double(1 << 30)));
+                fmt::format("the mask would take {:.1f} GiB, more than the "
+                            "{} GiB limit; use 'attnc blockmap' or 'attnc "
+                            "show' for long sequences",
+                            double(bytes) / double(1 << 30),
+                            kMaxMaskBytes >> 30));
   ma::MaskDims dims;
-  dims.heads = shape.heads;
-  dims.nq = shape.nq;
-  dims.nk = shape.nk;
-  auto mask = ma::evaluateMask(s.pattern(), {}, dims);
-  if (failed(mask))
-    return 1;
-  rt::NpyArray array;
-  array.dtype = rt::NpyDType::Bool;
-  array.shape = {shape.heads, shape.nq, shape.nk};
-  array.data = std::move(*mask);
-  std::string error;
-  if (!rt::writeNpy(*out, array, error))
-    return fail(args.command, error);
-  return 0;
-}
-
-//===----------------------------------------------------------------------===//
-// attnc blockmap
-//===----------------------------------------------------------------------===//
-
-std::string joinTiles(const std::vector<int32_t> &tiles) {
-  // Ranges compress long runs: 0-3,7,9-12.
-  std::string out;
-  for (size_t i = 0; i < tiles.size();) {
-    size_t j = i;
-    while (j + 1 < tiles.size() && tiles[j + 1] == tiles[j] + 1)
-      ++j;
-    if (!out.empty())
-      out += ",";
-    out += j > i ? fmt::format("{}-{}", tiles[i], tiles[j])
-                 : fmt::format("{}", tiles[i]);
-    i = j + 1;
-  }
-  return out.empty() ? "-" : out;
-}
-
-std::string jsonList(const std::vector<int32_t> &v) {
-  return "[" + fmt::format("{}", fmt::join(v, ", ")) + "]";
-}
-
-struct TileTotals {
-  int64_t full = 0, partial = 0, total = 0;
-};
-TileTotals totals(const ma::BlockMap &map) {
-  TileTotals t;
-  for (const auto &row : map.rows) {
-    t.full += row.full.size();
-    t.partial += row.partial.size();
-  }
-  t.total = map.heads * map.numQTiles * map.numKTiles;
-  return t;
-}
-
-int runBlockmap(std::vector<std::string> argv) {
-  Args args("blockmap", std::move(argv));
-  addCommon(args);
-  addShape(args);
-  args.option("--tile");
-  args.flag("--json");
-  std::string help =
-      std::string(R"(usage: attnc blockmap FILE [options] --seq N --tile BQxBK [--json]
-
-Runs the generated tile classifier for every tile and prints, for each head
-and query tile, the FULL key tiles (no masking needed) and the PARTIAL ones
-(masked element by element), then the totals.
-
-options:
-  --tile BQxBK         tile size (queries x keys), e.g. 64x64
-  --json               print one JSON object instead of text
-)") + kShape + kCommon;
-  int exit = 0;
-  std::string file;
-  if (!setup(args, help.c_str(), exit, file))
-    return exit;
-  int64_t tq = 0, tk = 0;
-  if (!readTile(args, tq, tk, /*required=*/true))
-    return 1;
-  Session s;
-  if (!s.load(args.command, file) ||
-      !s.compile(args, ma::Stage::AttnScheduled, tq, tk))
-    return 1;
-  Shape shape;
-  if (!readShape(args, s.pattern(), shape))
-    return 1;
-  auto map = ma::buildBlockMap(*s.module, s.patternName, {}, shape.heads,
-                                 shape.nq, shape.nk, tq, tk);
-  if (failed(map))
-    return 1;
-  TileTotals t = totals(*map);
-  std::string out;
-  if (args.has("--json")) {
-    out +=
-        fmt::format("{{\"pattern\": {}, \"tile\": [{}, {}], \"seq\": "
-                    "[{}, {}], \"heads\": [",
-                    rt::jsonString(s.patternName), tq, tk, shape.nq, shape.nk);
-    for (int64_t h = 0; h < map->heads; ++h) {
-      out += h ? ", {\"rows\": [" : "{\"rows\": [";
-      for (int64_t r = 0; r < map->numQTiles; ++r) {
-        const auto &row = map->row(h, r);
-        out += fmt::format("{}{{\"full\": {}, \"partial\": {}}}",
-                           r ? ", " : "", jsonList(row.full),
-                           jsonList(row.partial));
-      }
-      out += "]}";
-    }
-    out += fmt::format("], \"query_tiles\": {}, \"key_tiles\": {}, "
-                       "\"tiles_total\": {}, \"tiles_visited\": {}, "
-                       "\"tiles_full\": {}, \"tiles_partial\": {}, "
-                       "\"density\": {:.6f}}}\n",
-                       map->numQTiles, map->numKTiles, t.total,
-                       t.full + t.partial, t.full, t.partial,
-                       map->density());
-  } else {
-    out += fmt::format("pattern {}: seq {}x{}, {} head(s), tile {}x{}, {}x{} "
-                       "tiles per head\n",
-                       s.patternName, shape.nq, shape.nk, shape.heads, tq, tk,
-                       map->numQTiles, map->numKTiles);
-    for (int64_t h = 0; h < map->heads; ++h)
-      for (int64_t r = 0; r < map->numQTiles; ++r) {
-        const auto &row = map->row(h, r);
-        out += fmt::format("head {} qtile {} [{}, {}): full {} partial {}\n",
-                           h, r, r * tq, std::min(shape.nq, (r + 1) * tq),
-                           joinTiles(row.full), joinTiles(row.partial));
-      }
-    out += fmt::format("tiles visited: {} of {} ({} full, {} partial), "
-                       "density {:.4f}\n",
-                       t.full + t.partial, t.total, t.full, t.partial,
-                       map->density());
-  }
-  fmt::print("{}", out);
-  return 0;
-}
-
-//===----------------------------------------------------------------------===//
-// attnc show
-//===----------------------------------------------------------------------===//
-
-int runShow(std::vector<std::string> argv) {
-  Args args("show", std::move(argv));
-  addCommon(args);
-  addShape(args);
-  args.option("-o");
-  args.option("--head");
-  args.option("--tile");
-  args.option("--size");
-  args.flag("--ascii");
-  std::string help =
-      std::string(R"(usage: attnc show FILE [options] --seq N [-o OUT.png|OUT.svg]
-
-Draws one head of the mask, downsampled, with its density and tile
-statistics; with -o also as a PNG or SVG image.
-
-options:
-  -o OUT.png|OUT.svg   also write an image (written completely or not at all)
-  --head I             head to draw (default 0)
-  --tile BQxBK         tile size of the statistics (default 64x64)
-  --size N             picture size in cells (terminal default 64, image 512)
-  --ascii              plain ASCII characters instead of Unicode shades
-)") + kShape + kCommon;
-  int exit = 0;
-  std::string file;
-  if (!setup(args, help.c_str(), exit, file))
-    return exit;
-  int64_t tq = 64, tk = 64;
-  if (!readTile(args, tq, tk, /*required=*/false))
-    return 1;
-  Session s;
-  if (!s.load(args.command, file) ||
-      !s.compile(args, ma::Stage::AttnScheduled, tq, tk))
-    return 1;
-  Shape shape;
-  if (!readShape(args, s.pattern(), shape))
-    return 1;
-  int64_t head = 0;
-  if (!args.getInt("--head", head, 0))
-    return 1;
-  if (head >= shape.heads)
-    return fail(args.command, fmt::format("--head {} is out of range: the "
-                                          "pattern has {} head(s)",
-                                          head, shape.heads));
-  int64_t size = 0;
-  if (!args.getInt("--size", size, 1))
-    return 1;
-
-  ma::MaskDims dims;
+  dims.batch = shape.batches;
   dims.heads = shape.heads;
   dims.nq = shape.nq;
   dims.nk = shape.nk;
   auto eval = ma::MaskEvaluator::create(s.pattern(), {}, dims);
   if (failed(eval))
     return 1;
-  // Cell density: exact for small cells, else a regular 16x16 sample.
-  auto cellDensity = [&](int64_t q0, int64_t q1, int64_t k0, int64_t k1) {
-    int64_t sq = std::min<int64_t>(q1 - q0, 16),
-            sk = std::min<int64_t>(k1 - k0, 16);
-    int64_t hits = 0;
-    for (int64_t i = 0; i < sq; ++i)
-      for (int64_t j = 0; j < sk; ++j) {
-        int64_t q = q0 + (q1 - q0) * (2 * i + 1) / (2 * sq);
-        int64_t k = k0 + (k1 - k0) * (2 * j + 1) / (2 * sk);
-        hits += eval->at(0, head, q, k);
-      }
-    return double(hits) / double(sq * sk);
-  };
-  int64_t termSize = size ? size : 64;
-  rt::DensityGrid grid = rt::downsample(
-      shape.nq, shape.nk, std::max<int64_t>(1, termSize / 2), termSize,
-      cellDensity);
-
-  // Exact density when affordable, else from the tile map's sample.
-  std::string densityText;
-  double pairs = double(shape.nq) * shape.nk;
-  if (pairs <= 64.0 * 1024 * 1024) {
-    int64_t allowed = 0;
+  rt::NpyArray array;
+  array.dtype = rt::NpyDType::Bool;
+  array.shape = {shape.heads, shape.nq, shape.nk};
+  array.data.resize(static_cast<size_t>(bytes));
+  size_t i = 0;
+  for (int64_t h = 0; h < shape.heads; ++h)
     for (int64_t q = 0; q < shape.nq; ++q)
       for (int64_t k = 0; k < shape.nk; ++k)
-        allowed += eval->at(0, head, q, k);
-    densityText = fmt::format("density {:.4f} ({} of {} pairs)",
-                              allowed / pairs, allowed, int64_t(pairs));
-  } else {
-    double sum = 0;
-    for (float d : grid.density)
-      sum += d;
-    densityText = fmt::format("density ~{:.4f} (sampled)",
-                              sum / double(grid.density.size()));
-  }
-  auto map = ma::buildBlockMap(*s.module, s.patternName, {}, shape.heads,
-                                 shape.nq, shape.nk, tq, tk);
-  if (failed(map))
-    return 1;
-  int64_t full = 0, partial = 0;
-  for (int64_t r = 0; r < map->numQTiles; ++r) {
-    full += map->row(head, r).full.size();
-    partial += map->row(head, r).partial.size();
-  }
-  int64_t tiles = map->numQTiles * map->numKTiles;
-  fmt::print("pattern {} (head {} of {}), seq {}x{}\n", s.patternName, head,
-             shape.heads, shape.nq, shape.nk);
-  fmt::print("{}", rt::renderTerminal(grid, !args.has("--ascii")));
-  fmt::print("{}\n", densityText);
-  fmt::print("tiles {}x{}: {} of {} visited ({} full, {} partial, {} empty), "
-             "tile density {:.4f}\n",
-             tq, tk, full + partial, tiles, full, partial,
-             tiles - full - partial,
-             tiles ? double(full + partial) / double(tiles) : 0.0);
-  if (auto out = args.get("-o")) {
-    int64_t imgSize = size ? size : 512;
-    rt::DensityGrid image = rt::downsample(
-        shape.nq, shape.nk, imgSize, imgSize, cellDensity);
-    std::string error;
-    if (!rt::writeImage(*out, image, error))
-      return fail(args.command, error);
-    fmt::print("wrote {}\n", *out);
-  }
+        array.data[i++] = eval->at(shape.batch, h, q, k);
+  std::string error;
+  if (!rt::writeNpy(*path, array, error))
+    return fail(args.command, error);
   return 0;
+}
+
+//===----------------------------------------------------------------------===//
+// attnc version, attnc help, and the dispatch
+//===----------------------------------------------------------------------===//
+
+const char *kVersionHelp = R"(usage: attnc version | attnc --version
+
+Prints the attnc version, the LLVM it was built with, the CPU kernel build
+this machine runs and whether CUDA kernels can be compiled (NVRTC).
+)";
+
+int runVersion(std::vector<std::string> argv) {
+  if (argv.size() == 1 && (argv[0] == "--help" || argv[0] == "-h")) {
+    out(kVersionHelp);
+    return 0;
+  }
+  if (!argv.empty()) {
+    fail("version", fmt::format("unexpected argument '{}' (see attnc "
+                                "version --help)",
+                                argv[0]));
+    return 2;
+  }
+  outf("attnc {}\nLLVM {}\nCPU kernel: {}\nCUDA compilation: {}\n",
+       ATTNC_VERSION_STRING, LLVM_VERSION_STRING, rt::cpu::kernelBuildName(),
+       rt::jit::nvrtcAvailable()
+           ? "NVRTC " + rt::jit::nvrtcVersion()
+           : std::string("not available (built without the CUDA toolkit)"));
+  return 0;
+}
+
+using CommandFn = int (*)(std::vector<std::string>);
+struct Command {
+  const char *name;
+  CommandFn run;
+};
+const Command kCommands[] = {
+    {"compile", runCompile}, {"mask", runMask}, {"blockmap", runBlockmap},
+    {"show", runShow},       {"run", runRun},   {"cache", runCache},
+    {"version", runVersion},
+};
+
+CommandFn findCommand(const std::string &name) {
+  for (const Command &c : kCommands)
+    if (name == c.name)
+      return c.run;
+  return nullptr;
+}
+
+int unknownCommand(const std::string &name) {
+  std::fputs(
+      fmt::format("attnc: error: unknown command '{}'\n\n{}", name, kUsage)
+          .c_str(),
+      stderr);
+  return 2;
+}
+
+int dispatch(const std::string &command, std::vector<std::string> rest) {
+  if (command == "--help" || command == "-h" ||
+      (command == "help" && rest.empty())) {
+    out(kUsage);
+    return 0;
+  }
+  if (command == "help") {
+    if (rest.size() > 1) {
+      fail("help", "expected one command name (attnc help COMMAND)");
+      return 2;
+    }
+    CommandFn fn = findCommand(rest[0]);
+    return fn ? fn({"--help"}) : unknownCommand(rest[0]);
+  }
+  if (command == "--version")
+    return runVersion(std::move(rest));
+  if (CommandFn fn = findCommand(command))
+    return fn(std::move(rest));
+  return unknownCommand(command);
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
+  guardStandardDescriptors();
   if (argc < 2) {
-    fmt::print(stderr, "{}", kUsage);
+    std::fputs(kUsage, stderr);
     return 2;
   }
   std::string command = argv[1];
   std::vector<std::string> rest(argv + 2, argv + argc);
-  if (command == "--help" || command == "-h" || command == "help") {
-    fmt::print("{}", kUsage);
-    return 0;
+  // The name errors are reported under.
+  std::string name = findCommand(command)     ? command
+                     : command == "--version" ? "version"
+                                              : "help";
+  int status = 0;
+  try {
+    status = dispatch(command, std::move(rest));
+  } catch (const std::exception &e) {
+    // A last resort (fmt throws when a stream fails): a message, not abort.
+    status = fail(name, e.what());
   }
-  if (command == "compile")
-    return runCompile(rest);
-  if (command == "mask")
-    return runMask(rest);
-  if (command == "blockmap")
-    return runBlockmap(rest);
-  if (command == "show")
-    return runShow(rest);
-  if (command == "run")
-    return runRun(rest);
-  if (command == "cache")
-    return runCache(rest);
-  fmt::print(stderr, "attnc: error: unknown command '{}'\n\n{}", command,
-             kUsage);
-  return 2;
+  // An error printing diagnostics must not turn into an abort at exit.
+  llvm::errs().clear_error();
+  return finishOutput(name, status);
 }
