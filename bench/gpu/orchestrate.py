@@ -361,8 +361,10 @@ def summarize(art, out):
     failures = [r for r in checks if not r.get("ok")]
     failures += [r for r in smoke if r.get("status") == "failed"]
     bench = by("bench")
-    bench_wrong = [r for r in bench if not r.get("ok")]
+    # ok None: attnc ran but the baseline failed (no comparison, no verdict)
+    bench_wrong = [r for r in bench if r.get("ok") is False]
     speed_missed = [r for r in bench if r.get("ok") and not r.get("speed_ok")]
+    no_baseline = [r for r in bench if r.get("ok") is None]
     not_run = [c for c in planned if c not in done]
 
     for r in by("env"):
@@ -391,6 +393,10 @@ def summarize(art, out):
             if "ms" not in r:
                 lines.append(f"| {r['bench']} | {r['tokens']} | | | | | | | | NO: {r.get('error')} | |")
                 continue
+            if "speedup" not in r:
+                lines.append(f"| {r['bench']} | {r['tokens']} | {r['density']:.3f} | {r['tflops']:.1f} "
+                             f"| | {r['baseline']} | | ≥{r['target']} | | ? | {r.get('error')} |")
+                continue
             lines.append(f"| {r['bench']} | {r['tokens']} | {r['density']:.3f} | {r['tflops']:.1f} | "
                          f"{r['baseline_tflops']:.1f} | {r['baseline']} | {r['speedup']:.2f}x | "
                          f"≥{r['target']} | {r['max_err']:.1e} | {'yes' if r['ok'] else 'NO'} | "
@@ -398,6 +404,9 @@ def summarize(art, out):
     if speed_missed:
         lines.append(f"speed targets missed (reported only): "
                      f"{', '.join(r['bench'] + ' ' + str(r['tokens']) for r in speed_missed)}")
+    if no_baseline:
+        lines.append(f"no comparison (the baseline failed): "
+                     f"{', '.join(r['bench'] + ' ' + str(r['tokens']) for r in no_baseline)}")
 
     if setup or not records:
         code, verdict = EXIT_SETUP, "could not start"
@@ -414,6 +423,7 @@ def summarize(art, out):
     summary = {"exit_code": code, "verdict": verdict,
                "correctness_failures": len(failures) + len(bench_wrong),
                "correctness_not_run": not_run, "speed_targets_missed": len(speed_missed),
+               "baseline_failures": len(no_baseline),
                "no_gpu": no_gpu, "records": records}
     with open(os.path.join(out, SUMMARY), "w") as f:
         json.dump(summary, f, indent=1)

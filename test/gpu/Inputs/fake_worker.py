@@ -4,7 +4,7 @@
 failed case), whose cases misbehave on purpose by name: 'crash' kills its
 process with SIGSEGV, 'hang*' sleeps, 'wrong' reports a wrong result, the
 rest pass. Benchmark rows: 'fast' meets its speed target, 'slow_row' misses
-it."""
+it, 'nobase' has no comparison (its baseline failed)."""
 import argparse
 import json
 import os
@@ -69,10 +69,17 @@ if a.correctness:
 
 done = {r["bench"] for r in records(a.results)
         if r.get("stage") == "bench" and r.get("tokens") == a.bench}
-for name in ("fast", "slow_row"):
+for name in ("fast", "slow_row", "nobase"):
     if name in done:
         continue
     state(f"{name} {a.bench}")
+    if name == "nobase":
+        record(a.results, {"stage": "bench", "bench": name, "tokens": a.bench,
+                           "ms": 1.0, "baseline": "Flex", "target": 1.2,
+                           "density": 0.5, "tflops": 100.0, "bound_ms": None,
+                           "ok": None, "speed_ok": False,
+                           "error": "baseline failed: RuntimeError: no Flex"})
+        continue
     speed_ok = name == "fast"
     record(a.results, {"stage": "bench", "bench": name, "tokens": a.bench,
                        "density": 0.5, "ms": 1.0, "baseline_ms": 1.5 if speed_ok else 0.9,
