@@ -25,9 +25,7 @@ std::string KernelVariant::splitName() const {
 std::string KernelVariant::combineName() const {
   return fmt::format("attn_combine_{}_d{}", dtype, headDim);
 }
-std::string KernelVariant::shapeName() const {
-  return fwdName() + "_shape";
-}
+std::string KernelVariant::shapeName() const { return fwdName() + "_shape"; }
 
 const KernelVariant *Bundle::find(const std::string &dtype,
                                   int64_t headDim) const {

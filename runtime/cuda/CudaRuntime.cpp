@@ -405,8 +405,7 @@ LoadedBundle::LoadedBundle(Bundle b) : impl(std::make_unique<Impl>()) {
       throw Error(fmt::format("bundle of '{}': the {} d{} kernel does not "
                               "record its shape ({} {}); recompile the "
                               "bundle with this attnc",
-                              bundle.pattern, v.dtype, v.headDim,
-                              v.shapeName(),
+                              bundle.pattern, v.dtype, v.headDim, v.shapeName(),
                               found != CUDA_SUCCESS
                                   ? "is missing"
                                   : fmt::format("has {} bytes", shapeBytes)));

@@ -184,8 +184,8 @@ __device__ __forceinline__ void loadTile(u16 *tile, const u16 *base,
 /// Classifies tile (qt, kt) of map batch entry mb and map head mh (the batch
 /// index and head the pattern sees: 0 when the map ignores them).
 template <class Pattern>
-__device__ __forceinline__ int classifyTile(const AttnBlockMapParams &p,
-                                            int mb, int mh, int qt, int kt) {
+__device__ __forceinline__ int classifyTile(const AttnBlockMapParams &p, int mb,
+                                            int mh, int qt, int kt) {
   attn_i64 q0 = (attn_i64)qt * p.tileQ, k0 = (attn_i64)kt * p.tileK;
   attn_i64 q1 = q0 + p.tileQ < p.nq ? q0 + p.tileQ : p.nq;
   attn_i64 k1 = k0 + p.tileK < p.nk ? k0 + p.tileK : p.nk;
@@ -234,8 +234,7 @@ __device__ void blockMapFill(const AttnBlockMapParams &p) {
   __syncthreads();
   for (int start = 0; start < p.numKTiles; start += 128) {
     int kt = start + threadIdx.x;
-    int cls =
-        kt < p.numKTiles ? classifyTile<Pattern>(p, mb, mh, qt, kt) : 0;
+    int cls = kt < p.numKTiles ? classifyTile<Pattern>(p, mb, mh, qt, kt) : 0;
     u32 ballot = __ballot_sync(0xffffffffu, cls != 0);
     if (lane == 0)
       warpCounts[warp] = __popc(ballot);
@@ -605,7 +604,7 @@ __device__ void combineSplits(const AttnFwdParams &p) {
 #define ATTN_IS_BF16_bf16 true
 #define ATTN_IS_BF16_f16 false
 #define ATTN_DEFINE_FWD_KERNELS_M(PATTERN, DT, D, WARPS, M)                    \
-  extern "C" __device__ int attn_fwd_##DT##_d##D##_shape[2] = {WARPS, M};     \
+  extern "C" __device__ int attn_fwd_##DT##_d##D##_shape[2] = {WARPS, M};      \
   extern "C" __global__ void __launch_bounds__(32 * WARPS)                     \
       attn_fwd_##DT##_d##D(const AttnFwdParams p) {                            \
     attn_dev::flashForward<PATTERN, ATTN_IS_BF16_##DT, D, WARPS, false, M>(p); \
@@ -614,7 +613,7 @@ __device__ void combineSplits(const AttnFwdParams &p) {
       attn_fwd_split_##DT##_d##D(const AttnFwdParams p) {                      \
     attn_dev::flashForward<PATTERN, ATTN_IS_BF16_##DT, D, WARPS, true, M>(p);  \
   }                                                                            \
-  extern "C" __global__ void __launch_bounds__(128)                          \
+  extern "C" __global__ void __launch_bounds__(128)                            \
       attn_combine_##DT##_d##D(const AttnFwdParams p) {                        \
     attn_dev::combineSplits<ATTN_IS_BF16_##DT, D>(p);                          \
   }

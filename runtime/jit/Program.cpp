@@ -491,11 +491,10 @@ Program::Impl::tileLists(int64_t batch, int64_t h, int64_t nq, int64_t nk,
 }
 
 BlockMapInfo Program::blockMap(int64_t h, int64_t nq, int64_t nk,
-                               const RunOptions &options,
-                               int64_t batch) const {
+                               const RunOptions &options, int64_t batch) const {
   if (batch < 1)
-    throw Error(fmt::format("the batch size must be at least 1, got {}",
-                            batch));
+    throw Error(
+        fmt::format("the batch size must be at least 1, got {}", batch));
   impl->checkShape(h, nq, nk);
   auto t = impl->tileLists(batch, h, nq, nk, impl->paramValues(options));
   BlockMapInfo info;
@@ -514,11 +513,10 @@ BlockMapInfo Program::blockMap(int64_t h, int64_t nq, int64_t nk,
 }
 
 int64_t Program::allowedPairs(int64_t h, int64_t nq, int64_t nk,
-                              const RunOptions &options,
-                              int64_t batch) const {
+                              const RunOptions &options, int64_t batch) const {
   if (batch < 1)
-    throw Error(fmt::format("the batch size must be at least 1, got {}",
-                            batch));
+    throw Error(
+        fmt::format("the batch size must be at least 1, got {}", batch));
   impl->checkShape(h, nq, nk);
   std::vector<int64_t> params = impl->paramValues(options);
   auto t = impl->tileLists(batch, h, nq, nk, params);

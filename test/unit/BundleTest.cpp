@@ -134,8 +134,7 @@ TEST(Bundle, ManifestErrors) {
   EXPECT_TRUE(
       Bundle::parseManifest(dependent.manifest(), "m.txt").batchDependent);
   EXPECT_NE(good.find("\nvariant f16 64 40960 2 2\n"), std::string::npos);
-  EXPECT_EQ(parse(good + "colour blue\n"),
-            "m.txt:16: unknown key 'colour'");
+  EXPECT_EQ(parse(good + "colour blue\n"), "m.txt:16: unknown key 'colour'");
   EXPECT_EQ(parse(good + "pattern a b\n"), "m.txt:16: 'pattern' takes 1 value");
   EXPECT_EQ(parse(good + "tile 64\n"), "m.txt:16: 'tile' takes 2 values");
   EXPECT_EQ(parse(good + "heads four\n"),

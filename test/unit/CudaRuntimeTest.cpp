@@ -322,9 +322,10 @@ TEST(CudaBundleShape, ManifestTileMustMatchTheKernels) {
   // machine without a GPU.
   Bundle half = bundle();
   half.tileQ = 128;
-  EXPECT_EQ(errorOf([&] { LoadedBundle lb(half); }).rfind("bundle of 'p': "
-                                                          "tile 128x64",
-                                                          0),
+  EXPECT_EQ(errorOf([&] { LoadedBundle lb(half); })
+                .rfind("bundle of 'p': "
+                       "tile 128x64",
+                       0),
             0u);
 }
 

@@ -122,8 +122,7 @@ void runCase(const Case &c) {
                << (BF16 ? "bf16" : "f16") << " D" << D << " nq " << c.nq
                << " nk " << c.nk << " heads " << c.heads << "/" << c.kvHeads
                << " splits " << c.splits << " batch " << c.batch
-               << (c.batchDependent ? " (map per entry)" : "") << " warps "
-               << W
+               << (c.batchDependent ? " (map per entry)" : "") << " warps " << W
                << " row blocks per warp " << M);
   typedef attn_dev::FwdShape<D, W, M> Shape;
   constexpr int kTileM = Shape::kTileM, kTileN = 64;
@@ -152,23 +151,22 @@ void runCase(const Case &c) {
   attn_emu::launch(mapGrid, 128, 0, [&] { Kernels<P>::fill(bm); });
   EXPECT_EQ(tiles.back(), -7) << "fill wrote past the map";
   for (int mb = 0; mb < mapBatches; ++mb)
-  for (int mh = 0; mh < mapHeads; ++mh)
-    for (int qt = 0; qt < numQT; ++qt) {
-      int row = (mb * mapHeads + mh) * numQT + qt, at = offsets[row];
-      for (int kt = 0; kt < numKT; ++kt) {
-        int cls = P::classify(mb, mh, qt * kTileM,
-                              std::min<int64_t>(c.nq, (qt + 1) * kTileM),
-                              kt * kTileN,
-                              std::min<int64_t>(c.nk, (kt + 1) * kTileN),
-                              c.nq, c.nk, c.params.data());
-        if (cls == 0)
-          continue;
-        ASSERT_LT(at, offsets[row + 1]);
-        EXPECT_EQ(tiles[at++], kt | (cls == 1 ? ATTN_PARTIAL_BIT : 0))
-            << "batch " << mb << " head " << mh << " query tile " << qt;
+    for (int mh = 0; mh < mapHeads; ++mh)
+      for (int qt = 0; qt < numQT; ++qt) {
+        int row = (mb * mapHeads + mh) * numQT + qt, at = offsets[row];
+        for (int kt = 0; kt < numKT; ++kt) {
+          int cls = P::classify(
+              mb, mh, qt * kTileM, std::min<int64_t>(c.nq, (qt + 1) * kTileM),
+              kt * kTileN, std::min<int64_t>(c.nk, (kt + 1) * kTileN), c.nq,
+              c.nk, c.params.data());
+          if (cls == 0)
+            continue;
+          ASSERT_LT(at, offsets[row + 1]);
+          EXPECT_EQ(tiles[at++], kt | (cls == 1 ? ATTN_PARTIAL_BIT : 0))
+              << "batch " << mb << " head " << mh << " query tile " << qt;
+        }
+        EXPECT_EQ(at, offsets[row + 1]);
       }
-      EXPECT_EQ(at, offsets[row + 1]);
-    }
   // One work order per map batch entry, longest lists first.
   const int numWork = c.heads * numQT;
   std::vector<attn_i32> work(mapBatches * numWork);
@@ -176,8 +174,8 @@ void runCase(const Case &c) {
     auto begin = work.begin() + mb * numWork;
     std::iota(begin, begin + numWork, 0);
     auto len = [&](int w) {
-      int row = (mb * mapHeads + (mapHeads == 1 ? 0 : w / numQT)) * numQT +
-                w % numQT;
+      int row =
+          (mb * mapHeads + (mapHeads == 1 ? 0 : w / numQT)) * numQT + w % numQT;
       return offsets[row + 1] - offsets[row];
     };
     std::stable_sort(begin, begin + numWork,

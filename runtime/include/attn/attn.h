@@ -136,8 +136,7 @@ public:
   /// Query-key pairs the mask allows, summed over heads and over the batch
   /// entries 0 .. batch-1 (the default: batch entry 0 alone).
   int64_t allowedPairs(int64_t heads, int64_t nq, int64_t nk,
-                       const RunOptions &options = {},
-                       int64_t batch = 1) const;
+                       const RunOptions &options = {}, int64_t batch = 1) const;
 
   const std::string &patternName() const;
   /// Run-time parameter names, in order.
