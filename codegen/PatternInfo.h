@@ -8,6 +8,8 @@
 #define ATTN_CODEGEN_PATTERNINFO_H
 
 #include "dialect/AttnOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::attn {
 
@@ -25,6 +27,31 @@ inline bool isHeadDependent(PatternOp p) {
       if (!pred.getBody().front().getArgument(2).use_empty())
         dependent = true;
   });
+  return dependent;
+}
+
+/// Whether the mask may differ between batch entries (then the block map is
+/// built per batch entry): a predicate that reads the batch index `b`, or,
+/// once attn-classify-tiles has run, generated code that reads it (the
+/// element predicate's or the classifier's first argument). Conservative: a
+/// use that cannot change the result still counts.
+inline bool isBatchDependent(PatternOp p) {
+  bool dependent = false;
+  p.walk([&](PredicateOp pred) {
+    // The region's arguments are q, k, h, b, p, ...
+    if (!pred.getBody().front().getArgument(3).use_empty())
+      dependent = true;
+  });
+  auto module = p->getParentOfType<ModuleOp>();
+  for (const char *attr : {"attn.mask_fn", "attn.classify_fn"}) {
+    auto ref = p->getAttrOfType<FlatSymbolRefAttr>(attr);
+    if (!ref || !module)
+      continue;
+    auto fn = module.lookupSymbol<func::FuncOp>(ref.getAttr());
+    if (fn && !fn.isExternal() && fn.getNumArguments() > 0 &&
+        !fn.getArgument(0).use_empty())
+      dependent = true;
+  }
   return dependent;
 }
 

@@ -6,6 +6,7 @@
 // device's primary context, so pointers are shared.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/cuda/CudaDriver.h"
 #include "runtime/cuda/CudaRuntime.h"
 
 #include <cstring>
@@ -36,6 +37,14 @@ attn::Tensor view(const void *data, attn::DType dtype,
 } // namespace
 
 extern "C" {
+
+/// 1 when a usable CUDA device is there; else 0 with the reason in err.
+int attn_gpu_probe(char *err, int errLen) {
+  if (attn::cuda::available())
+    return 1;
+  setError(err, errLen, attn::cuda::unavailableReason());
+  return 0;
+}
 
 /// Loads a bundle directory; nullptr (and err) on failure.
 void *attn_gpu_load(const char *bundleDir, char *err, int errLen) {

@@ -5,15 +5,29 @@
 #   OUT/attnc-gpu-runner   bench/gpu/runner.cpp: a bundle on .npy inputs
 #   OUT/libattn_gpu.so     bench/gpu/attn_gpu_capi.cpp: the C API check.py uses
 #
-#   bench/gpu/build_runner.sh [OUT]        (OUT: bench/gpu/artifacts)
+#   bench/gpu/build_runner.sh [OUT] [--portable]   (OUT: bench/gpu/artifacts)
+#
+# --portable links libstdc++ and libgcc statically, for the prebuilt copies
+# prepare.py puts in ART/prebuilt/ (they then need only glibc and, at run
+# time, the driver), in case the GPU machine has no host compiler.
 #
 # fmt is used header-only: OUT/fmt/fmt/*.h (copied there by prepare.py), else
 # $FMT_INCLUDE, else /usr/include. Where the CUDA toolkit is, the driver
 # constants attn_rt declares by hand are checked against cuda.h first.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-OUT=${1:-$ROOT/bench/gpu/artifacts}
+OUT=$ROOT/bench/gpu/artifacts
+PORTABLE=0
+for arg in "$@"; do
+  case "$arg" in
+    --portable) PORTABLE=1 ;;
+    -*) echo "build_runner.sh: unknown option $arg" >&2; exit 2 ;;
+    *) OUT=$arg ;;
+  esac
+done
 mkdir -p "$OUT/obj"
+LINK=()
+[ "$PORTABLE" = 1 ] && LINK=(-static-libstdc++ -static-libgcc)
 if [ -f "$OUT/fmt/fmt/core.h" ]; then
   FMT=$OUT/fmt
 elif [ -n "${FMT_INCLUDE:-}" ]; then
@@ -52,9 +66,9 @@ for p in "${pids[@]}"; do wait "$p" || fail=1; done
 [ "$fail" = 0 ] || { echo "build_runner.sh: compilation failed" >&2; exit 1; }
 RT=("$OUT"/obj/Bundle.o "$OUT"/obj/CudaDriver.o "$OUT"/obj/CudaRuntime.o "$OUT"/obj/AtomicFile.o
     "$OUT"/obj/FileRead.o "$OUT"/obj/TextEscape.o)
-"$CXX" "$OUT/obj/runner.o" "${RT[@]}" "$OUT/obj/Npy.o" -o "$OUT/attnc-gpu-runner" -ldl -lpthread
+"$CXX" "${LINK[@]}" "$OUT/obj/runner.o" "${RT[@]}" "$OUT/obj/Npy.o" -o "$OUT/attnc-gpu-runner" -ldl -lpthread
 echo "build_runner.sh: built $OUT/attnc-gpu-runner"
 if [ -f "$OUT/obj/attn_gpu_capi.o" ]; then
-  "$CXX" -shared "$OUT/obj/attn_gpu_capi.o" "${RT[@]}" -o "$OUT/libattn_gpu.so" -ldl -lpthread
+  "$CXX" -shared "${LINK[@]}" "$OUT/obj/attn_gpu_capi.o" "${RT[@]}" -o "$OUT/libattn_gpu.so" -ldl -lpthread
   echo "build_runner.sh: built $OUT/libattn_gpu.so"
 fi

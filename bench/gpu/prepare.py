@@ -12,13 +12,19 @@ bench/gpu/artifacts, gitignored), so the GPU machine needs no MLIR:
                             path's output (attnc run) on the same inputs
   ART/fmt/                  a copy of the fmt headers (the runner is built
                             header-only on the GPU machine)
+  ART/prebuilt/             attnc-gpu-runner and libattn_gpu.so built here by
+                            build_runner.sh --portable (static libstdc++, no
+                            MLIR: the runtime sources alone), used when the
+                            GPU machine cannot compile them
 
 The benchmark patterns (patterns.attn, bigbird_layout.attn) get bundles with
-bf16 head dim 128 and flex modules too.
+bf16 head dim 128 and flex modules too. The patterns of batch.attn (masks
+that read the batch index) are correctness cases with three batch entries.
 
-  python3 bench/gpu/prepare.py [--attnc build-me/bin/attnc] [--target sm_90a] [ART]
+  python3 bench/gpu/prepare.py [--attnc build/bin/attnc] [--target sm_90a]
+                               [--no-prebuilt] [ART]
 
-Needs only the Python standard library.
+Needs only the Python standard library (and g++ for the prebuilt runner).
 """
 import argparse
 import concurrent.futures
@@ -92,10 +98,13 @@ def compile_bundle(attnc, src, pattern, target, variants, out):
     return manifest(out)
 
 
-def prepare_example(attnc, art, target, src, pattern):
-    """Bundle, flex module, small inputs and CPU outputs of one example pattern."""
-    example = os.path.basename(os.path.dirname(src))
-    name = f"{example[:2]}-{pattern}"
+def prepare_example(attnc, art, target, src, pattern, batch=1):
+    """Bundle, flex module, small inputs and CPU outputs of one example
+    pattern, with `batch` batch entries in the small inputs."""
+    if os.path.dirname(os.path.abspath(src)) == HERE:
+        name = f"{os.path.basename(src)[:-5]}-{pattern}"
+    else:
+        name = f"{os.path.basename(os.path.dirname(src))[:2]}-{pattern}"
     rng = random.Random(name)  # the same inputs whatever the thread order
     bundle = os.path.join(art, "bundles", name)
     info = compile_bundle(attnc, src, pattern, target,
@@ -113,9 +122,9 @@ def prepare_example(attnc, art, target, src, pattern):
         for nq, nk in ((n, n), (1, n)):  # prefill and decoding
             tag = f"{nq}x{nk}"
             files = [os.path.join(small, f"{t}-{tag}.npy") for t in ("q", "k", "v")]
-            random_tensor(files[0], [1, heads, nq, 64], rng)
-            random_tensor(files[1], [1, kv_heads, nk, 64], rng)
-            random_tensor(files[2], [1, kv_heads, nk, 64], rng)
+            random_tensor(files[0], [batch, heads, nq, 64], rng)
+            random_tensor(files[1], [batch, kv_heads, nk, 64], rng)
+            random_tensor(files[2], [batch, kv_heads, nk, 64], rng)
             r = run([attnc, "run", src, "--pattern", pattern, *sets, "--device", "cpu",
                      "--quiet", "--q", files[0], "--k", files[1], "--v", files[2],
                      "-o", os.path.join(small, f"expected-{tag}.npy")], check=False)
@@ -131,7 +140,9 @@ def prepare_example(attnc, art, target, src, pattern):
     print(f"prepared {name}: shapes {shapes}", flush=True)
     return {"name": name, "file": os.path.relpath(src, ROOT), "pattern": pattern,
             "params": params, "heads": heads, "kv_heads": kv_heads,
-            "shapes": shapes, "kind": "example",
+            "shapes": shapes, "kind": "example", "batch": batch,
+            # the SDPA check's batch: three entries for batch-dependent masks
+            "large_batch": 3 if batch > 1 else 2,
             # the SDPA check's length: grid layouts keep theirs
             "large": 2048 if shapes[0][0] == LENGTHS[0] else shapes[0][0]}
 
@@ -139,8 +150,10 @@ def prepare_example(attnc, art, target, src, pattern):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("art", nargs="?", default=os.path.join(HERE, "artifacts"))
-    ap.add_argument("--attnc", default=os.path.join(ROOT, "build-me", "bin", "attnc"))
+    ap.add_argument("--attnc", default=os.path.join(ROOT, "build", "bin", "attnc"))
     ap.add_argument("--target", default="sm_90a")
+    ap.add_argument("--no-prebuilt", action="store_true",
+                    help="do not build ART/prebuilt (the GPU machine must compile the runner)")
     args = ap.parse_args()
     art, attnc = os.path.abspath(args.art), os.path.abspath(args.attnc)
     if not os.access(attnc, os.X_OK):
@@ -148,8 +161,10 @@ def main():
     shutil.rmtree(art, ignore_errors=True)
     for d in ("bundles", "flex", "small"):
         os.makedirs(os.path.join(art, d))
-    jobs = [(src, pattern) for src in sorted(glob.glob(os.path.join(ROOT, "examples", "*", "*.attn")))
+    jobs = [(src, pattern, 1) for src in sorted(glob.glob(os.path.join(ROOT, "examples", "*", "*.attn")))
             for pattern in patterns_of(src)]
+    batch_src = os.path.join(HERE, "batch.attn")
+    jobs += [(batch_src, pattern, 3) for pattern in patterns_of(batch_src)]
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         cases = list(pool.map(lambda job: prepare_example(attnc, art, args.target, *job), jobs))
@@ -169,6 +184,16 @@ def main():
     if not os.path.isdir(fmt_dir):
         sys.exit("prepare: the fmt headers are not at /usr/include/fmt (apt-get install libfmt-dev)")
     shutil.copytree(fmt_dir, os.path.join(art, "fmt", "fmt"))
+    if not args.no_prebuilt:
+        # The fallback runner, in case the GPU machine has no host compiler.
+        prebuilt = os.path.join(art, "prebuilt")
+        env = dict(os.environ, FMT_INCLUDE=os.path.join(art, "fmt"))
+        r = subprocess.run([os.path.join(HERE, "build_runner.sh"), prebuilt, "--portable"],
+                           capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            sys.exit(f"prepare: building the prebuilt runner failed\n{r.stdout}{r.stderr}")
+        shutil.rmtree(os.path.join(prebuilt, "obj"), ignore_errors=True)
+        print(f"prepare: prebuilt runner in {prebuilt}")
     with open(os.path.join(art, "cases.json"), "w") as f:
         json.dump({"target": args.target, "cases": cases}, f, indent=1)
     print(f"prepare: {len(cases)} cases in {art}")

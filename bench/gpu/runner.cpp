@@ -6,6 +6,13 @@
 //   attnc-gpu-runner BUNDLE_DIR --q Q.npy --k K.npy --v V.npy [-o OUT.npy]
 //       [--dtype bf16|f16] [--param NAME=VALUE]... [--scale S]
 //       [--expect EXPECTED.npy [--tol T]] [--bench R]
+//   attnc-gpu-runner --probe
+//
+// Exit codes: 0 done (and the check passed), 1 an error or a failed check,
+// 3 no usable GPU (no driver, a stub driver, no device, ...), so scripts can
+// tell "this machine has no GPU" from "the kernels are wrong". --probe
+// prints one line, "cuda: ok: NAME ARCH driver VERSION" or
+// "cuda: unavailable: REASON", and exits 0 or 3.
 //
 // Inputs are [B, H, N, D] .npy files: float16 runs as fp16; float32 is
 // rounded to --dtype (default bf16); int16/uint16 arrays are taken as raw
@@ -40,7 +47,11 @@ const char *kUsage =
     "usage: attnc-gpu-runner BUNDLE_DIR --q Q.npy --k K.npy --v V.npy "
     "[-o OUT.npy]\n"
     "         [--dtype bf16|f16] [--param NAME=VALUE]... [--scale S]\n"
-    "         [--expect EXPECTED.npy [--tol T]] [--bench R]\n";
+    "         [--expect EXPECTED.npy [--tol T]] [--bench R]\n"
+    "       attnc-gpu-runner --probe\n";
+
+/// The exit code for "no usable GPU".
+constexpr int kNoGpu = 3;
 
 [[noreturn]] void die(const std::string &msg) {
   fmt::print(stderr, "attnc-gpu-runner: error: {}\n", msg);
@@ -121,6 +132,16 @@ int main(int argc, char **argv) {
   std::optional<float> scale;
   double tol = -1;
   int bench = 0;
+  if (args.size() == 1 && args[0] == "--probe") {
+    if (!attn::cuda::available()) {
+      fmt::print("cuda: unavailable: {}\n", attn::cuda::unavailableReason());
+      return kNoGpu;
+    }
+    const attn::cuda::DeviceInfo &dev = attn::cuda::deviceInfo();
+    fmt::print("cuda: ok: {} {} driver {}\n", dev.name, dev.arch,
+               dev.driverVersion);
+    return 0;
+  }
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
     auto value = [&]() -> const std::string & {
@@ -196,8 +217,11 @@ int main(int argc, char **argv) {
                       bundle.pattern, params.begin()->first));
     Host q = load("q", qPath, dtype), k = load("k", kPath, dtype),
          v = load("v", vPath, dtype);
-    if (!attn::cuda::available())
-      die("CUDA is not available: " + attn::cuda::unavailableReason());
+    if (!attn::cuda::available()) {
+      fmt::print(stderr, "attnc-gpu-runner: error: CUDA is not available: {}\n",
+                 attn::cuda::unavailableReason());
+      return kNoGpu;
+    }
     const attn::cuda::DeviceInfo &dev = attn::cuda::deviceInfo();
     attn::cuda::LoadedBundle loaded(std::move(bundle));
 

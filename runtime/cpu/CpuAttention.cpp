@@ -116,6 +116,13 @@ std::string attn::cpu::checkAttentionArgs(const AttentionArgs &a) {
                        a.v.shape[3]);
   if (!a.tiles)
     return "no block map";
+  // A map of one batch entry or head serves them all; any other count must
+  // match, or the kernel would read rows past the map.
+  if ((a.tiles->batches != 1 && a.tiles->batches != a.q.shape[0]) ||
+      (a.tiles->heads != 1 && a.tiles->heads != a.q.shape[1]))
+    return fmt::format("the block map was built for {} batch entries and {} "
+                       "heads, but q is {}",
+                       a.tiles->batches, a.tiles->heads, shape(a.q));
   return "";
 }
 
@@ -146,7 +153,7 @@ void attn::cpu::runAttention(const AttentionArgs &a) {
       std::fill(used.begin(), used.end(), 0);
       for (int64_t h = hk * groupSize; h < (hk + 1) * groupSize; ++h)
         for (int64_t r = 0; r < t.numQTiles; ++r) {
-          int64_t row = t.rowIndex(h, r);
+          int64_t row = t.rowIndex(b, h, r);
           int64_t cost = t.rowStart[row + 1] - t.rowStart[row];
           if (cost == 0) {
             // No key at all: zeros, written by a trivial item.

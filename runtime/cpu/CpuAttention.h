@@ -27,20 +27,26 @@ struct View {
   int64_t strides[4] = {0, 0, 0, 0};
 };
 
-/// Key tiles to visit for each (head, query tile), as CSR lists.
+/// Key tiles to visit for each (batch entry, head, query tile), as CSR
+/// lists.
 struct TileLists {
   int64_t tileQ = 64, tileK = 64, numQTiles = 0, numKTiles = 0;
   /// Heads the map was built for: 1 when the pattern ignores the head.
   int64_t heads = 1;
-  /// rowStart has heads * numQTiles + 1 entries; tiles[i] >= 0 is a FULL
-  /// key tile, ~tiles[i] (negative) a PARTIAL one; ascending per row.
+  /// Batch entries the map was built for: 1 when the pattern ignores the
+  /// batch index (one map serves every entry).
+  int64_t batches = 1;
+  /// rowStart has batches * heads * numQTiles + 1 entries; tiles[i] >= 0 is
+  /// a FULL key tile, ~tiles[i] (negative) a PARTIAL one; ascending per row.
   std::vector<int64_t> rowStart;
   std::vector<int32_t> tiles;
   /// Seconds spent building the lists.
   double buildSeconds = 0;
 
-  int64_t rowIndex(int64_t head, int64_t qTile) const {
-    return (heads == 1 ? 0 : head) * numQTiles + qTile;
+  int64_t rowIndex(int64_t batch, int64_t head, int64_t qTile) const {
+    return ((batches == 1 ? 0 : batch) * heads + (heads == 1 ? 0 : head)) *
+               numQTiles +
+           qTile;
   }
 };
 

@@ -12,6 +12,11 @@
 
 namespace attn::cuda {
 
+namespace {
+/// The manifest format this attnc writes and reads.
+constexpr int kBundleVersion = 2;
+} // namespace
+
 std::string KernelVariant::fwdName() const {
   return fmt::format("attn_fwd_{}_d{}", dtype, headDim);
 }
@@ -21,6 +26,7 @@ std::string KernelVariant::splitName() const {
 std::string KernelVariant::combineName() const {
   return fmt::format("attn_combine_{}_d{}", dtype, headDim);
 }
+std::string KernelVariant::shapeName() const { return fwdName() + "_shape"; }
 
 const KernelVariant *Bundle::find(const std::string &dtype,
                                   int64_t headDim) const {
@@ -40,20 +46,20 @@ std::string checksum(const std::string &bytes) {
 }
 
 std::string Bundle::manifest() const {
-  std::string out = "attnc-cuda-bundle 1\n";
+  std::string out = fmt::format("attnc-cuda-bundle {}\n", kBundleVersion);
   out += fmt::format("pattern {}\n", encodeWord(pattern));
   if (!location.empty())
     out += fmt::format("location {}\n", encodeWord(location));
   out += fmt::format("arch {}\nformat {}\nbinary {}\n", arch, format,
                      binaryFile);
   out += fmt::format("tile {} {}\n", tileQ, tileK);
-  out += fmt::format("head_dependent {}\nheads {}\n", headDependent ? 1 : 0,
-                     heads);
+  out += fmt::format("head_dependent {}\nbatch_dependent {}\nheads {}\n",
+                     headDependent ? 1 : 0, batchDependent ? 1 : 0, heads);
   for (const std::string &p : params)
     out += fmt::format("param {}\n", encodeWord(p));
   for (const KernelVariant &v : variants)
-    out += fmt::format("variant {} {} {} {}\n", v.dtype, v.headDim,
-                       v.smemBytes, v.warps);
+    out += fmt::format("variant {} {} {} {} {}\n", v.dtype, v.headDim,
+                       v.smemBytes, v.warps, v.rowBlocks);
   out += fmt::format("checksum {}\n", checksum(binary));
   return out;
 }
@@ -93,10 +99,11 @@ Bundle Bundle::parseManifest(const std::string &text, const std::string &what) {
     if (!sawHeader) {
       if (w.size() != 2 || w[0] != "attnc-cuda-bundle")
         throw bad("not an attnc CUDA bundle manifest");
-      if (w[1] != "1")
+      if (w[1] != std::to_string(kBundleVersion))
         throw bad(fmt::format("bundle version {} is not supported (this "
-                              "attnc reads version 1)",
-                              w[1]));
+                              "attnc reads version {}; recompile the bundle "
+                              "with attnc compile)",
+                              w[1], kBundleVersion));
       sawHeader = true;
       continue;
     }
@@ -131,12 +138,14 @@ Bundle Bundle::parseManifest(const std::string &text, const std::string &what) {
                b.tileK = toInt(w[2], what, line);
     } else if (key == "head_dependent") {
       need(1), b.headDependent = toInt(w[1], what, line) != 0;
+    } else if (key == "batch_dependent") {
+      need(1), b.batchDependent = toInt(w[1], what, line) != 0;
     } else if (key == "heads") {
       need(1), b.heads = toInt(w[1], what, line);
     } else if (key == "param") {
       need(1), b.params.push_back(decoded());
     } else if (key == "variant") {
-      need(4);
+      need(5);
       KernelVariant v;
       v.dtype = w[1];
       if (v.dtype != "bf16" && v.dtype != "f16")
@@ -144,8 +153,13 @@ Bundle Bundle::parseManifest(const std::string &text, const std::string &what) {
       v.headDim = toInt(w[2], what, line);
       v.smemBytes = toInt(w[3], what, line);
       v.warps = toInt(w[4], what, line);
+      v.rowBlocks = toInt(w[5], what, line);
       if (v.warps < 1 || v.warps > 32)
         throw bad(fmt::format("{} warps per CTA is out of range", v.warps));
+      if (v.rowBlocks < 1 || v.rowBlocks > 4)
+        throw bad(fmt::format("{} row blocks per warp is out of range (1 to "
+                              "4)",
+                              v.rowBlocks));
       b.variants.push_back(v);
     } else if (key == "checksum") {
       need(1), sum = w[1];

@@ -5,7 +5,7 @@
 // holding `manifest.txt` and the binary it names; attn_rt loads it on a
 // machine that has only the driver. The manifest is line-oriented text:
 //
-//   attnc-cuda-bundle 1
+//   attnc-cuda-bundle 2
 //   pattern power_attention
 //   location examples/01-power/power.attn:24:1
 //   arch sm_90a
@@ -13,19 +13,27 @@
 //   binary kernels.cubin          (file name inside the directory)
 //   tile 64 64                    (tileQ tileK of the forward kernel)
 //   head_dependent 0              (1: the block map differs per head)
+//   batch_dependent 0             (1: the block map differs per batch entry;
+//                                  both default to 1, always correct)
 //   heads 0                       (the head count the pattern fixes, 0: any)
 //   param d                       (one line per run-time param, in order)
-//   variant bf16 128 81920 4      (dtype, head dim, dynamic smem bytes,
-//                                  warps per CTA of the forward kernel)
+//   variant bf16 128 81920 4 1    (dtype, head dim, dynamic smem bytes,
+//                                  warps per CTA of the forward kernel,
+//                                  16-row blocks per warp: tileQ must be
+//                                  16 x warps x row blocks)
 //   checksum 1234567890abcdef     (FNV-1a 64 of the binary, hex)
 //
 // The pattern, location and param values are written with encodeWord
 // (runtime/TextEscape.h): a space, a line break or '%' in a path becomes
 // %XX, so no value can add a line or a word.
 //
+// Version 2 added batch_dependent and the row blocks per warp; version 1
+// bundles are refused (they lack both), so recompile them.
+//
 // Kernel names follow runtime/device/attn_kernels.cuh: attn_blockmap_count,
 // attn_blockmap_fill and, per variant, attn_fwd_<dtype>_d<D>,
-// attn_fwd_split_<dtype>_d<D>, attn_combine_<dtype>_d<D>.
+// attn_fwd_split_<dtype>_d<D>, attn_combine_<dtype>_d<D>, and the device
+// constant attn_fwd_<dtype>_d<D>_shape ({warps, row blocks} as compiled).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_RUNTIME_CUDA_BUNDLE_H
@@ -41,13 +49,17 @@ struct KernelVariant {
   std::string dtype; // "bf16" | "f16"
   int64_t headDim = 0;
   int64_t smemBytes = 0;
-  /// Warps per CTA of attn_fwd / attn_fwd_split (tileQ = 16 * warps * the
-  /// 16-row blocks per warp).
+  /// Warps per CTA of attn_fwd / attn_fwd_split (tileQ = 16 * warps *
+  /// rowBlocks).
   int64_t warps = 4;
+  /// 16-row query blocks per warp.
+  int64_t rowBlocks = 1;
 
   std::string fwdName() const;
   std::string splitName() const;
   std::string combineName() const;
+  /// The device constant holding {warps, rowBlocks} as compiled.
+  std::string shapeName() const;
 };
 
 struct Bundle {
@@ -58,6 +70,7 @@ struct Bundle {
   std::string binaryFile = "kernels.cubin";
   int64_t tileQ = 64, tileK = 64;
   bool headDependent = true;
+  bool batchDependent = true;
   int64_t heads = 0;
   std::vector<std::string> params;
   std::vector<KernelVariant> variants;

@@ -123,6 +123,7 @@ DriverStatus probeDriver(const std::string &libraryPath, DriverApi *apiOut,
   sym(api.cuModuleLoadDataEx, "cuModuleLoadDataEx");
   sym(api.cuModuleUnload, "cuModuleUnload");
   sym(api.cuModuleGetFunction, "cuModuleGetFunction");
+  sym(api.cuModuleGetGlobal, "cuModuleGetGlobal_v2");
   sym(api.cuFuncSetAttribute, "cuFuncSetAttribute");
   sym(api.cuLaunchKernel, "cuLaunchKernel");
   sym(api.cuMemAlloc, "cuMemAlloc_v2");

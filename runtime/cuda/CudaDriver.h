@@ -73,6 +73,8 @@ struct DriverApi {
   CUresult (*cuModuleUnload)(CUmodule module);
   CUresult (*cuModuleGetFunction)(CUfunction *fn, CUmodule module,
                                   const char *name);
+  CUresult (*cuModuleGetGlobal)(CUdeviceptr *ptr, size_t *bytes,
+                                CUmodule module, const char *name);
   CUresult (*cuFuncSetAttribute)(CUfunction fn, int attribute, int value);
   CUresult (*cuLaunchKernel)(CUfunction fn, unsigned gridX, unsigned gridY,
                              unsigned gridZ, unsigned blockX, unsigned blockY,

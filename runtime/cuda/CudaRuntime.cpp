@@ -178,20 +178,49 @@ std::vector<int32_t> exclusiveScan(const std::vector<int32_t> &counts) {
 
 std::vector<int32_t> workOrder(const std::vector<int32_t> &rowCounts,
                                int64_t heads, int64_t numQTiles,
-                               int64_t mapHeads) {
-  std::vector<int32_t> order(heads * numQTiles);
-  std::iota(order.begin(), order.end(), 0);
-  auto count = [&](int32_t item) {
-    int64_t h = item / numQTiles, qt = item % numQTiles;
-    return rowCounts[(mapHeads == 1 ? 0 : h) * numQTiles + qt];
-  };
-  // Ties keep index order (std::sort with the index as tie-break: libstdc++'s
-  // stable_sort warns under clang).
-  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-    int32_t ca = count(a), cb = count(b);
-    return ca != cb ? ca > cb : a < b;
-  });
+                               int64_t mapHeads, int64_t mapBatches) {
+  int64_t numWork = heads * numQTiles;
+  std::vector<int32_t> order(mapBatches * numWork);
+  for (int64_t mb = 0; mb < mapBatches; ++mb) {
+    auto begin = order.begin() + mb * numWork, end = begin + numWork;
+    std::iota(begin, end, 0);
+    auto count = [&](int32_t item) {
+      int64_t h = item / numQTiles, qt = item % numQTiles;
+      return rowCounts[(mb * mapHeads + (mapHeads == 1 ? 0 : h)) * numQTiles +
+                       qt];
+    };
+    // Ties keep index order (std::sort with the index as tie-break:
+    // libstdc++'s stable_sort warns under clang).
+    std::sort(begin, end, [&](int32_t a, int32_t b) {
+      int32_t ca = count(a), cb = count(b);
+      return ca != cb ? ca > cb : a < b;
+    });
+  }
   return order;
+}
+
+void validateBundleShape(const Bundle &bundle) {
+  for (const KernelVariant &v : bundle.variants)
+    if (v.warps < 1 || v.warps > 32 || v.rowBlocks < 1 ||
+        bundle.tileQ != 16 * v.warps * v.rowBlocks || bundle.tileK != 64)
+      throw Error(fmt::format("bundle of '{}': tile {}x{} does not match the "
+                              "{} d{} kernel's {} warps x {} row blocks of 16 "
+                              "(it needs a {}x64 tile); recompile the bundle",
+                              bundle.pattern, bundle.tileQ, bundle.tileK,
+                              v.dtype, v.headDim, v.warps, v.rowBlocks,
+                              16 * v.warps * v.rowBlocks));
+}
+
+void checkCompiledShape(const Bundle &bundle, const KernelVariant &v,
+                        int compiledWarps, int compiledRowBlocks) {
+  if (compiledWarps != v.warps || compiledRowBlocks != v.rowBlocks)
+    throw Error(fmt::format("bundle of '{}': the manifest says the {} d{} "
+                            "kernel has {} warps x {} row blocks per warp, "
+                            "but it was compiled with {} x {}; the manifest "
+                            "does not belong to this binary (recompile the "
+                            "bundle)",
+                            bundle.pattern, v.dtype, v.headDim, v.warps,
+                            v.rowBlocks, compiledWarps, compiledRowBlocks));
 }
 
 int chooseSplits(int64_t workItems, int64_t maxRowTiles, int smCount) {
@@ -223,13 +252,14 @@ struct VariantFns {
 
 /// A block map on the device.
 struct DeviceMap {
-  int32_t numQTiles = 0, numKTiles = 0, mapHeads = 1;
+  int32_t numQTiles = 0, numKTiles = 0, mapHeads = 1, mapBatches = 1;
   int64_t maxRowTiles = 0, totalTiles = 0;
   DeviceBuffer rowOffsets, tiles, order;
 };
 
-using MapKey = std::tuple<int64_t, int64_t, int64_t, int64_t,
-                          std::vector<int64_t>>; // heads, mapHeads, nq, nk
+// heads, mapHeads, mapBatches, nq, nk, run-time parameters
+using MapKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t,
+                          std::vector<int64_t>>;
 
 /// A host tensor copied to a packed device buffer, or a device tensor as is.
 struct Staged {
@@ -321,18 +351,12 @@ struct LoadedBundle::Impl {
 LoadedBundle::LoadedBundle(Bundle b) : impl(std::make_unique<Impl>()) {
   impl->bundle = std::move(b);
   const Bundle &bundle = impl->bundle;
+  // The manifest's own consistency first: it needs no GPU.
+  validateBundleShape(bundle);
+  validateParams(bundle, std::vector<int64_t>(bundle.params.size()));
   const DriverApi &a = api(); // throws when CUDA is unavailable
   const DeviceInfo &dev = deviceInfo();
   impl->smCount = std::max(1, dev.smCount);
-  for (const KernelVariant &v : bundle.variants)
-    if (v.warps < 1 || v.warps > 32 || bundle.tileQ % (16 * v.warps) != 0 ||
-        bundle.tileK != 64)
-      throw Error(fmt::format("bundle of '{}': tile {}x{} with {} warps ({} "
-                              "d{}) does not match the kernels (a multiple "
-                              "of 16*warps x 64)",
-                              bundle.pattern, bundle.tileQ, bundle.tileK,
-                              v.warps, v.dtype, v.headDim));
-  validateParams(bundle, std::vector<int64_t>(bundle.params.size()));
   ContextScope scope;
   CUresult r;
   if (bundle.format == "ptx") {
@@ -372,6 +396,23 @@ LoadedBundle::LoadedBundle(Bundle b) : impl(std::make_unique<Impl>()) {
   impl->fillFn = get(kFillKernel);
   for (const KernelVariant &v : bundle.variants) {
     VariantFns f{get(v.fwdName()), get(v.splitName()), get(v.combineName())};
+    // The shape the kernel was compiled with, from the module itself.
+    CUdeviceptr shapePtr = 0;
+    size_t shapeBytes = 0;
+    CUresult found = a.cuModuleGetGlobal(&shapePtr, &shapeBytes, impl->module,
+                                         v.shapeName().c_str());
+    if (found != CUDA_SUCCESS || shapeBytes != 2 * sizeof(int))
+      throw Error(fmt::format("bundle of '{}': the {} d{} kernel does not "
+                              "record its shape ({} {}); recompile the "
+                              "bundle with this attnc",
+                              bundle.pattern, v.dtype, v.headDim, v.shapeName(),
+                              found != CUDA_SUCCESS
+                                  ? "is missing"
+                                  : fmt::format("has {} bytes", shapeBytes)));
+    int compiled[2] = {0, 0};
+    check(a.cuMemcpyDtoH(compiled, shapePtr, sizeof(compiled)),
+          fmt::format("cuMemcpyDtoH({})", v.shapeName()));
+    checkCompiledShape(bundle, v, compiled[0], compiled[1]);
     if (v.smemBytes > dev.maxSharedOptin)
       throw Error(fmt::format("the {} d{} kernel of '{}' needs {} bytes of "
                               "shared memory; the GPU '{}' allows {}",
@@ -410,7 +451,8 @@ LoadedBundle::Impl::blockMap(const RunShape &s,
                              const std::vector<int64_t> &params,
                              CUstream stream) const {
   int64_t mapHeads = bundle.headDependent ? s.heads : 1;
-  MapKey key{s.heads, mapHeads, s.nq, s.nk, params};
+  int64_t mapBatches = bundle.batchDependent ? s.batch : 1;
+  MapKey key{s.heads, mapHeads, mapBatches, s.nq, s.nk, params};
   std::lock_guard<std::mutex> lock(mapMutex);
   if (auto it = maps.find(key); it != maps.end())
     return it->second;
@@ -419,7 +461,12 @@ LoadedBundle::Impl::blockMap(const RunShape &s,
   m->numQTiles = static_cast<int32_t>((s.nq + bundle.tileQ - 1) / bundle.tileQ);
   m->numKTiles = static_cast<int32_t>((s.nk + bundle.tileK - 1) / bundle.tileK);
   m->mapHeads = static_cast<int32_t>(mapHeads);
-  int64_t rows = mapHeads * m->numQTiles;
+  m->mapBatches = static_cast<int32_t>(mapBatches);
+  int64_t rows = mapBatches * mapHeads * m->numQTiles;
+  if (rows > kMaxI32)
+    throw Error(fmt::format("the block map has more than {} rows ({} batch "
+                            "entries x {} heads x {} query tiles)",
+                            kMaxI32, mapBatches, mapHeads, m->numQTiles));
 
   AttnBlockMapParams p{};
   p.nq = s.nq;
@@ -429,13 +476,14 @@ LoadedBundle::Impl::blockMap(const RunShape &s,
   p.numQTiles = m->numQTiles;
   p.numKTiles = m->numKTiles;
   p.mapHeads = m->mapHeads;
+  p.mapBatches = m->mapBatches;
   p.numParams = static_cast<attn_i32>(params.size());
   std::copy(params.begin(), params.end(), p.params);
 
   DeviceBuffer counts(rows * sizeof(int32_t));
   p.rowCounts = static_cast<attn_i32 *>(counts.data());
-  launch(countFn, kCountKernel, m->numQTiles, m->mapHeads, 1, 128, 0,
-         stream, &p);
+  launch(countFn, kCountKernel, m->numQTiles, m->mapHeads, m->mapBatches, 128,
+         0, stream, &p);
   std::vector<int32_t> hostCounts(rows);
   check(a.cuMemcpyDtoHAsync(hostCounts.data(), counts.get(),
                             rows * sizeof(int32_t), stream),
@@ -444,7 +492,7 @@ LoadedBundle::Impl::blockMap(const RunShape &s,
 
   std::vector<int32_t> offsets = exclusiveScan(hostCounts);
   std::vector<int32_t> order =
-      workOrder(hostCounts, s.heads, m->numQTiles, mapHeads);
+      workOrder(hostCounts, s.heads, m->numQTiles, mapHeads, mapBatches);
   m->totalTiles = offsets.back();
   for (int32_t c : hostCounts)
     m->maxRowTiles = std::max<int64_t>(m->maxRowTiles, c);
@@ -460,8 +508,8 @@ LoadedBundle::Impl::blockMap(const RunShape &s,
   if (m->totalTiles > 0) {
     p.rowOffsets = static_cast<const attn_i32 *>(m->rowOffsets.data());
     p.tiles = static_cast<attn_i32 *>(m->tiles.data());
-    launch(fillFn, kFillKernel, m->numQTiles, m->mapHeads, 1, 128, 0,
-           stream, &p);
+    launch(fillFn, kFillKernel, m->numQTiles, m->mapHeads, m->mapBatches, 128,
+           0, stream, &p);
   }
   // Other streams may use the map next: it must be complete.
   check(a.cuStreamSynchronize(stream), "cuStreamSynchronize(block map fill)");
@@ -568,6 +616,7 @@ void LoadedBundle::run(const Tensor &q, const Tensor &k, const Tensor &v,
   p.numQTiles = map->numQTiles;
   p.numKTiles = map->numKTiles;
   p.mapHeads = map->mapHeads;
+  p.mapBatches = map->mapBatches;
   p.rowOffsets = static_cast<const attn_i32 *>(map->rowOffsets.data());
   p.tiles = static_cast<const attn_i32 *>(map->tiles.data());
   p.workOrder = static_cast<const attn_i32 *>(map->order.data());

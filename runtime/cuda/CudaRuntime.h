@@ -55,10 +55,24 @@ std::vector<int32_t> exclusiveScan(const std::vector<int32_t> &counts);
 
 /// The forward kernel's work items (h * numQTiles + qt for every head and
 /// query tile), longest key-tile lists first; equal lengths keep index order.
-/// rowCounts has mapHeads * numQTiles entries (mapHeads is 1 or heads).
+/// rowCounts has mapBatches * mapHeads * numQTiles entries (mapHeads is 1 or
+/// heads, mapBatches 1 or the batch size). One order per map batch entry,
+/// each sorted by that entry's counts: mapBatches * heads * numQTiles
+/// entries in all.
 std::vector<int32_t> workOrder(const std::vector<int32_t> &rowCounts,
                                int64_t heads, int64_t numQTiles,
-                               int64_t mapHeads);
+                               int64_t mapHeads, int64_t mapBatches = 1);
+
+/// Checks the bundle's tile against each variant's CTA shape: tileK 64 and
+/// tileQ = 16 x warps x row blocks per warp (anything else would leave rows
+/// of every tile uncomputed or read past it). Throws attn::Error.
+void validateBundleShape(const Bundle &bundle);
+
+/// Checks a variant's manifest shape against {warps, row blocks} read from
+/// its compiled kernel (the attn_fwd_*_shape constant). Throws attn::Error
+/// naming both when they differ.
+void checkCompiledShape(const Bundle &bundle, const KernelVariant &variant,
+                        int compiledWarps, int compiledRowBlocks);
 
 /// How many parts to cut each key-tile list into: 1 when the work items
 /// (numWork * batch) already fill the GPU (at least smCount of them) or rows
@@ -75,8 +89,10 @@ std::pair<int64_t, int64_t> splitRange(int64_t begin, int64_t end,
 /// maps. Thread-safe; runs on different streams may overlap.
 class LoadedBundle {
 public:
-  /// Loads the module and its functions; throws attn::Error (CUDA not
-  /// available, wrong architecture, missing kernel, too much shared memory).
+  /// Loads the module and its functions; throws attn::Error (a tile that
+  /// does not match the kernels' shapes, checked first; CUDA not available;
+  /// wrong architecture; a missing kernel; a kernel compiled with another
+  /// shape than the manifest says; too much shared memory).
   explicit LoadedBundle(Bundle bundle);
   ~LoadedBundle();
   LoadedBundle(const LoadedBundle &) = delete;

@@ -181,33 +181,42 @@ __device__ __forceinline__ void loadTile(u16 *tile, const u16 *base,
 // Block map kernels
 // ---------------------------------------------------------------------------
 
+/// Classifies tile (qt, kt) of map batch entry mb and map head mh (the batch
+/// index and head the pattern sees: 0 when the map ignores them).
 template <class Pattern>
-__device__ __forceinline__ int classifyTile(const AttnBlockMapParams &p,
+__device__ __forceinline__ int classifyTile(const AttnBlockMapParams &p, int mb,
                                             int mh, int qt, int kt) {
   attn_i64 q0 = (attn_i64)qt * p.tileQ, k0 = (attn_i64)kt * p.tileK;
   attn_i64 q1 = q0 + p.tileQ < p.nq ? q0 + p.tileQ : p.nq;
   attn_i64 k1 = k0 + p.tileK < p.nk ? k0 + p.tileK : p.nk;
-  return Pattern::classify(0, mh, q0, q1, k0, k1, p.nq, p.nk, p.params);
+  return Pattern::classify(mb, mh, q0, q1, k0, k1, p.nq, p.nk, p.params);
 }
 
-/// Grid (numQTiles, mapHeads), 128 threads: the non-EMPTY tiles of a row.
+/// The map row of (map batch entry, map head, query tile).
+__device__ __forceinline__ attn_i64 mapRowOf(int mapHeads, int numQTiles,
+                                             int mb, int mh, int qt) {
+  return ((attn_i64)mb * mapHeads + mh) * numQTiles + qt;
+}
+
+/// Grid (numQTiles, mapHeads, mapBatches), 128 threads: the non-EMPTY tiles
+/// of a row.
 template <class Pattern>
 __device__ void blockMapCount(const AttnBlockMapParams &p) {
   __shared__ int total;
-  int qt = blockIdx.x, mh = blockIdx.y;
+  int qt = blockIdx.x, mh = blockIdx.y, mb = blockIdx.z;
   if (threadIdx.x == 0)
     total = 0;
   __syncthreads();
   int count = 0;
   for (int kt = threadIdx.x; kt < p.numKTiles; kt += blockDim.x)
-    count += classifyTile<Pattern>(p, mh, qt, kt) != 0;
+    count += classifyTile<Pattern>(p, mb, mh, qt, kt) != 0;
   for (int off = 16; off > 0; off >>= 1)
     count += __shfl_xor_sync(0xffffffffu, count, off);
   if ((threadIdx.x & 31) == 0)
     atomicAdd(&total, count);
   __syncthreads();
   if (threadIdx.x == 0)
-    p.rowCounts[mh * p.numQTiles + qt] = total;
+    p.rowCounts[mapRowOf(p.mapHeads, p.numQTiles, mb, mh, qt)] = total;
 }
 
 /// Same grid, blockDim.x == 128: writes the row's tiles in ascending order,
@@ -216,15 +225,16 @@ template <class Pattern>
 __device__ void blockMapFill(const AttnBlockMapParams &p) {
   __shared__ int warpCounts[4];
   __shared__ int base;
-  int qt = blockIdx.x, mh = blockIdx.y;
+  int qt = blockIdx.x, mh = blockIdx.y, mb = blockIdx.z;
   int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  attn_i32 *out = p.tiles + p.rowOffsets[mh * p.numQTiles + qt];
+  attn_i32 *out =
+      p.tiles + p.rowOffsets[mapRowOf(p.mapHeads, p.numQTiles, mb, mh, qt)];
   if (threadIdx.x == 0)
     base = 0;
   __syncthreads();
   for (int start = 0; start < p.numKTiles; start += 128) {
     int kt = start + threadIdx.x;
-    int cls = kt < p.numKTiles ? classifyTile<Pattern>(p, mh, qt, kt) : 0;
+    int cls = kt < p.numKTiles ? classifyTile<Pattern>(p, mb, mh, qt, kt) : 0;
     u32 ballot = __ballot_sync(0xffffffffu, cls != 0);
     if (lane == 0)
       warpCounts[warp] = __popc(ballot);
@@ -276,11 +286,13 @@ __device__ void flashForward(const AttnFwdParams &p) {
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int g = lane >> 2, t = lane & 3;
-  const int row = p.workOrder[blockIdx.x];
-  const int h = row / p.numQTiles, qt = row % p.numQTiles;
   const int b = blockIdx.y;
+  const int mb = p.mapBatches == 1 ? 0 : b;
+  const int row = p.workOrder[(attn_i64)mb * p.numWork + blockIdx.x];
+  const int h = row / p.numQTiles, qt = row % p.numQTiles;
   const int hk = h / (p.heads / p.kvHeads);
-  const int mapRow = (p.mapHeads == 1 ? 0 : h) * p.numQTiles + qt;
+  const attn_i64 mapRow =
+      mapRowOf(p.mapHeads, p.numQTiles, mb, p.mapHeads == 1 ? 0 : h, qt);
   int listBegin = p.rowOffsets[mapRow], listEnd = p.rowOffsets[mapRow + 1];
   if (Split) {
     int n = listEnd - listBegin, per = (n + p.numSplits - 1) / p.numSplits;
@@ -586,10 +598,13 @@ __device__ void combineSplits(const AttnFwdParams &p) {
 
 /// attn_fwd_<DT>_d<D>, attn_fwd_split_<DT>_d<D> and attn_combine_<DT>_d<D>
 /// for DT in {bf16, f16}: WARPS warps per CTA, each with M blocks of 16
-/// query rows (query tile 16 * M * WARPS).
+/// query rows (query tile 16 * M * WARPS). attn_fwd_<DT>_d<D>_shape records
+/// {WARPS, M} in the module, so a manifest that claims another shape is
+/// refused at load instead of computing only some of each tile's rows.
 #define ATTN_IS_BF16_bf16 true
 #define ATTN_IS_BF16_f16 false
 #define ATTN_DEFINE_FWD_KERNELS_M(PATTERN, DT, D, WARPS, M)                    \
+  extern "C" __device__ int attn_fwd_##DT##_d##D##_shape[2] = {WARPS, M};      \
   extern "C" __global__ void __launch_bounds__(32 * WARPS)                     \
       attn_fwd_##DT##_d##D(const AttnFwdParams p) {                            \
     attn_dev::flashForward<PATTERN, ATTN_IS_BF16_##DT, D, WARPS, false, M>(p); \
@@ -598,7 +613,7 @@ __device__ void combineSplits(const AttnFwdParams &p) {
       attn_fwd_split_##DT##_d##D(const AttnFwdParams p) {                      \
     attn_dev::flashForward<PATTERN, ATTN_IS_BF16_##DT, D, WARPS, true, M>(p);  \
   }                                                                            \
-  extern "C" __global__ void __launch_bounds__(128)                          \
+  extern "C" __global__ void __launch_bounds__(128)                            \
       attn_combine_##DT##_d##D(const AttnFwdParams p) {                        \
     attn_dev::combineSplits<ATTN_IS_BF16_##DT, D>(p);                          \
   }

@@ -68,13 +68,16 @@ cuda::Bundle compileCudaBundle(ModuleOp scheduled, const std::string &name,
   bundle.tileQ = tile.tileQ;
   bundle.tileK = 64;
   bundle.headDependent = ma::isHeadDependent(pattern);
+  bundle.batchDependent = ma::isBatchDependent(pattern);
   bundle.heads = pattern.getHeads().value_or(0);
   for (unsigned i = 0; i < pattern.getNumParams(); ++i)
     bundle.params.push_back(pattern.getParamName(i).str());
-  for (const ma::CudaVariant &v : emit.variants)
-    bundle.variants.push_back(
-        {v.dtype, v.headDim, cudaForwardSmemBytes(bundle.tileQ, v.headDim),
-         ma::cudaKernelShape(bundle.tileQ, v.headDim).warps});
+  for (const ma::CudaVariant &v : emit.variants) {
+    ma::CudaKernelShape shape = ma::cudaKernelShape(bundle.tileQ, v.headDim);
+    bundle.variants.push_back({v.dtype, v.headDim,
+                               cudaForwardSmemBytes(bundle.tileQ, v.headDim),
+                               shape.warps, shape.rowBlocks});
+  }
 
   NvrtcOptions nvrtc;
   nvrtc.arch = options.arch;

@@ -3,6 +3,7 @@
 #include "codegen/CpuJit.h"
 #include "codegen/CpuLowering.h"
 #include "codegen/CudaEmitter.h"
+#include "codegen/PatternInfo.h"
 #include "frontend/Frontend.h"
 #include "passes/InitAll.h"
 #include "passes/Passes.h"
@@ -24,6 +25,7 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <tuple>
 
@@ -39,6 +41,9 @@ struct Program::Impl {
   std::optional<std::pair<int64_t, int64_t>> grid;
   ma::ShapeRequirements requirements;
   bool headDependent = true;
+  /// Whether the mask reads the batch index: then the block map has one
+  /// slice per batch entry.
+  bool batchDependent = true;
   int64_t tileQ = 64, tileK = 64;
   std::optional<DType> dtype;
   int64_t headDim = 0;
@@ -49,12 +54,17 @@ struct Program::Impl {
   Target target = Target::CPU;
   std::string fallbackReason;
 
-  using MapKey = std::tuple<int64_t, int64_t, int64_t, std::vector<int64_t>>;
+  /// (map batch entries, map heads, nq, nk, run-time parameter values).
+  using MapKey =
+      std::tuple<int64_t, int64_t, int64_t, int64_t, std::vector<int64_t>>;
   mutable std::mutex mapMutex;
   mutable std::map<MapKey, std::shared_ptr<const cpu::TileLists>> maps;
 
+  /// The block map of a run with `batch` entries and `heads` heads: one
+  /// slice per entry only when the mask reads the batch index, one per head
+  /// only when it reads the head.
   std::shared_ptr<const cpu::TileLists>
-  tileLists(int64_t heads, int64_t nq, int64_t nk,
+  tileLists(int64_t batch, int64_t heads, int64_t nq, int64_t nk,
             const std::vector<int64_t> &params) const;
   std::vector<int64_t> paramValues(const RunOptions &options) const;
   void checkShape(int64_t heads, int64_t nq, int64_t nk) const;
@@ -76,20 +86,6 @@ struct DiagnosticCapture {
     throw Error(text.empty() ? fallback : text);
   }
 };
-
-bool isHeadDependent(ma::PatternOp p) {
-  bool dependent = false;
-  p.walk([&](Operation *op) {
-    if (isa<ma::SelectHeadsOp, ma::BigBirdOp>(op))
-      dependent = true;
-    if (auto layout = dyn_cast<ma::BlockLayoutOp>(op); layout && layout.isPerHead())
-      dependent = true;
-    if (auto pred = dyn_cast<ma::PredicateOp>(op))
-      if (!pred.getBody().front().getArgument(2).use_empty())
-        dependent = true;
-  });
-  return dependent;
-}
 
 std::string moduleText(ModuleOp m) {
   std::string s;
@@ -257,6 +253,13 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
     throw Error(fmt::format("tile sizes and the head dimension must not be "
                             "negative (tileQ {}, tileK {}, headDim {})",
                             options.tileQ, options.tileK, options.headDim));
+  // Larger tiles only cost memory (the CPU kernel keeps tileQ x tileK
+  // scores per thread) and overflow the tile arithmetic long before they
+  // could help.
+  if (options.tileQ > kMaxTileSize || options.tileK > kMaxTileSize)
+    throw Error(fmt::format("tile sizes must be at most {} (tileQ {}, tileK "
+                            "{})",
+                            kMaxTileSize, options.tileQ, options.tileK));
   impl->dtype = options.dtype;
   impl->headDim = options.headDim;
   impl->tileQ = options.tileQ > 0 ? options.tileQ : 64;
@@ -280,7 +283,8 @@ static Program compileBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
   impl->heads = pattern.getHeads().value_or(0);
   if (auto layout = pattern.getLayout())
     impl->grid = std::make_pair((*layout)[0], (*layout)[1]);
-  impl->headDependent = isHeadDependent(pattern);
+  impl->headDependent = ma::isHeadDependent(pattern);
+  impl->batchDependent = ma::isBatchDependent(pattern);
   impl->requirements = ma::getShapeRequirements(pattern);
   if (wantCuda)
     impl->cuda = compileCuda(*module, name, options);
@@ -353,6 +357,7 @@ const std::vector<std::string> &Program::runtimeParams() const {
 }
 int64_t Program::heads() const { return impl->heads; }
 bool Program::fromCache() const { return impl->fromCache; }
+bool Program::batchDependent() const { return impl->batchDependent; }
 Device Program::device() const {
   return impl->cuda ? Device::CUDA : Device::CPU;
 }
@@ -394,64 +399,99 @@ void Program::Impl::checkShape(int64_t h, int64_t nq, int64_t nk) const {
                             grid->first * grid->second, nq, nk));
 }
 
+/// ceil(n / tile) without overflow (n >= 0, tile >= 1).
+static int64_t ceilDiv(int64_t n, int64_t tile) {
+  return n / tile + (n % tile != 0);
+}
+
 std::shared_ptr<const cpu::TileLists>
-Program::Impl::tileLists(int64_t h, int64_t nq, int64_t nk,
+Program::Impl::tileLists(int64_t batch, int64_t h, int64_t nq, int64_t nk,
                          const std::vector<int64_t> &params) const {
   int64_t mapHeads = headDependent ? h : 1;
-  MapKey key{mapHeads, nq, nk, params};
+  int64_t mapBatches = batchDependent ? batch : 1;
+  if (nq < 0 || nk < 0 || mapHeads < 0 || mapBatches < 0)
+    throw Error(fmt::format("lengths, heads and batch must not be negative "
+                            "(batch {}, heads {}, Nq {}, Nk {})",
+                            batch, h, nq, nk));
+  MapKey key{mapBatches, mapHeads, nq, nk, params};
   std::lock_guard<std::mutex> lock(mapMutex);
   if (auto it = maps.find(key); it != maps.end())
     return it->second;
+  int64_t numQTiles = ceilDiv(nq, tileQ), numKTiles = ceilDiv(nk, tileK);
+  // Key tiles are int32 entries (~c for PARTIAL); the classes of one slice
+  // and the lists must fit in memory. Checked before any allocation so a
+  // huge shape is an error, not std::bad_alloc or a wrapped size.
+  int64_t sliceTiles = 0, rows = 0;
+  constexpr int64_t kMaxMapTiles = int64_t(1) << 34;
+  if (numKTiles > INT32_MAX ||
+      __builtin_mul_overflow(numQTiles, numKTiles, &sliceTiles) ||
+      __builtin_mul_overflow(mapBatches * mapHeads, numQTiles, &rows) ||
+      sliceTiles > kMaxMapTiles || rows > kMaxMapTiles)
+    throw Error(fmt::format("the block map of Nq {} x Nk {} with {}x{} tiles "
+                            "({} x {} tiles per head) is too large; use "
+                            "larger tiles or shorter sequences",
+                            nq, nk, tileQ, tileK, numQTiles, numKTiles));
   auto start = std::chrono::steady_clock::now();
   auto t = std::make_shared<cpu::TileLists>();
   t->tileQ = tileQ;
   t->tileK = tileK;
-  t->numQTiles = (nq + tileQ - 1) / tileQ;
-  t->numKTiles = (nk + tileK - 1) / tileK;
+  t->numQTiles = numQTiles;
+  t->numKTiles = numKTiles;
   t->heads = mapHeads;
+  t->batches = mapBatches;
   std::vector<int64_t> ctx = {0,     0,          nq, nk, tileQ, tileK,
                               t->numQTiles, t->numKTiles};
   ctx.insert(ctx.end(), params.begin(), params.end());
-  std::vector<int8_t> classes(t->numQTiles * t->numKTiles);
-  t->rowStart.push_back(0);
-  for (int64_t head = 0; head < mapHeads; ++head) {
-    ctx[ma::kCtxHead] = head;
-    // Rows are independent: split them over the hardware threads.
-    unsigned workers = std::clamp<int64_t>(
-        std::thread::hardware_concurrency(), 1,
-        std::max<int64_t>(1, t->numQTiles * t->numKTiles / 65536));
-    if (workers <= 1) {
-      jit->entryPoints().blockMap(ctx.data(), classes.data(), 0,
-                                  t->numQTiles);
-    } else {
-      std::vector<std::thread> pool;
-      int64_t step = (t->numQTiles + workers - 1) / workers;
-      for (unsigned w = 0; w < workers; ++w)
-        pool.emplace_back([&, w] {
-          jit->entryPoints().blockMap(ctx.data(), classes.data(), w * step,
-                                      std::min(t->numQTiles, (w + 1) * step));
-        });
-      for (auto &th : pool)
-        th.join();
-    }
-    for (int64_t r = 0; r < t->numQTiles; ++r) {
-      const int8_t *row = classes.data() + r * t->numKTiles;
-      for (int64_t c = 0; c < t->numKTiles;) {
-        // Skip EMPTY tiles eight at a time.
-        uint64_t word;
-        if (c + 8 <= t->numKTiles &&
-            (std::memcpy(&word, row + c, 8), word == 0)) {
-          c += 8;
-          continue;
+  try {
+    std::vector<int8_t> classes(sliceTiles);
+    t->rowStart.reserve(rows + 1);
+    t->rowStart.push_back(0);
+    for (int64_t b = 0; b < mapBatches; ++b)
+      for (int64_t head = 0; head < mapHeads; ++head) {
+        ctx[ma::kCtxBatch] = b;
+        ctx[ma::kCtxHead] = head;
+        // Rows are independent: split them over the hardware threads.
+        unsigned workers = std::clamp<int64_t>(
+            std::thread::hardware_concurrency(), 1,
+            std::max<int64_t>(1, t->numQTiles * t->numKTiles / 65536));
+        if (workers <= 1) {
+          jit->entryPoints().blockMap(ctx.data(), classes.data(), 0,
+                                      t->numQTiles);
+        } else {
+          std::vector<std::thread> pool;
+          int64_t step = (t->numQTiles + workers - 1) / workers;
+          for (unsigned w = 0; w < workers; ++w)
+            pool.emplace_back([&, w] {
+              jit->entryPoints().blockMap(
+                  ctx.data(), classes.data(), std::min(t->numQTiles, w * step),
+                  std::min(t->numQTiles, (w + 1) * step));
+            });
+          for (auto &th : pool)
+            th.join();
         }
-        if (row[c] == 2)
-          t->tiles.push_back(static_cast<int32_t>(c));
-        else if (row[c] == 1)
-          t->tiles.push_back(~static_cast<int32_t>(c));
-        ++c;
+        for (int64_t r = 0; r < t->numQTiles; ++r) {
+          const int8_t *row = classes.data() + r * t->numKTiles;
+          for (int64_t c = 0; c < t->numKTiles;) {
+            // Skip EMPTY tiles eight at a time.
+            uint64_t word;
+            if (c + 8 <= t->numKTiles &&
+                (std::memcpy(&word, row + c, 8), word == 0)) {
+              c += 8;
+              continue;
+            }
+            if (row[c] == 2)
+              t->tiles.push_back(static_cast<int32_t>(c));
+            else if (row[c] == 1)
+              t->tiles.push_back(~static_cast<int32_t>(c));
+            ++c;
+          }
+          t->rowStart.push_back(static_cast<int64_t>(t->tiles.size()));
+        }
       }
-      t->rowStart.push_back(static_cast<int64_t>(t->tiles.size()));
-    }
+  } catch (const std::bad_alloc &) {
+    throw Error(fmt::format("not enough memory for the block map of Nq {} x "
+                            "Nk {} ({} batch entries, {} heads, {}x{} tiles)",
+                            nq, nk, mapBatches, mapHeads, tileQ, tileK));
   }
   t->buildSeconds = std::chrono::duration<double>(
                         std::chrono::steady_clock::now() - start)
@@ -461,55 +501,67 @@ Program::Impl::tileLists(int64_t h, int64_t nq, int64_t nk,
 }
 
 BlockMapInfo Program::blockMap(int64_t h, int64_t nq, int64_t nk,
-                               const RunOptions &options) const {
+                               const RunOptions &options, int64_t batch) const {
+  if (batch < 1)
+    throw Error(
+        fmt::format("the batch size must be at least 1, got {}", batch));
   impl->checkShape(h, nq, nk);
-  auto t = impl->tileLists(h, nq, nk, impl->paramValues(options));
+  auto t = impl->tileLists(batch, h, nq, nk, impl->paramValues(options));
   BlockMapInfo info;
   info.tileQ = t->tileQ;
   info.tileK = t->tileK;
   info.numQTiles = t->numQTiles;
   info.numKTiles = t->numKTiles;
   info.heads = t->heads;
+  info.batches = t->batches;
   for (int32_t e : t->tiles)
     (e >= 0 ? info.fullTiles : info.partialTiles)++;
-  int64_t all = t->heads * t->numQTiles * t->numKTiles;
+  int64_t all = t->batches * t->heads * t->numQTiles * t->numKTiles;
   info.density = all ? double(info.fullTiles + info.partialTiles) / all : 0;
   info.buildSeconds = t->buildSeconds;
   return info;
 }
 
 int64_t Program::allowedPairs(int64_t h, int64_t nq, int64_t nk,
-                              const RunOptions &options) const {
+                              const RunOptions &options, int64_t batch) const {
+  if (batch < 1)
+    throw Error(
+        fmt::format("the batch size must be at least 1, got {}", batch));
   impl->checkShape(h, nq, nk);
   std::vector<int64_t> params = impl->paramValues(options);
-  auto t = impl->tileLists(h, nq, nk, params);
+  auto t = impl->tileLists(batch, h, nq, nk, params);
   std::vector<int64_t> ctx = {0,     0,     nq, nk, t->tileQ, t->tileK,
                               t->numQTiles, t->numKTiles};
   ctx.insert(ctx.end(), params.begin(), params.end());
   std::vector<uint8_t> mask(t->tileQ * t->tileK);
   int64_t total = 0;
-  for (int64_t head = 0; head < h; ++head) {
-    ctx[ma::kCtxHead] = head;
-    for (int64_t r = 0; r < t->numQTiles; ++r) {
-      int64_t row = t->rowIndex(head, r);
-      int64_t q0 = r * t->tileQ, q1 = std::min(nq, q0 + t->tileQ);
-      for (int64_t e = t->rowStart[row]; e < t->rowStart[row + 1]; ++e) {
-        int32_t entry = t->tiles[e];
-        int64_t c = entry < 0 ? ~entry : entry;
-        int64_t k0 = c * t->tileK, k1 = std::min(nk, k0 + t->tileK);
-        if (entry >= 0) {
-          total += (q1 - q0) * (k1 - k0);
-          continue;
+  // A batch-independent mask counts once, then scales.
+  int64_t entries = t->batches == 1 ? 1 : batch;
+  for (int64_t b = 0; b < entries; ++b) {
+    ctx[ma::kCtxBatch] = b;
+    for (int64_t head = 0; head < h; ++head) {
+      ctx[ma::kCtxHead] = head;
+      for (int64_t r = 0; r < t->numQTiles; ++r) {
+        int64_t row = t->rowIndex(b, head, r);
+        int64_t q0 = r * t->tileQ, q1 = std::min(nq, q0 + t->tileQ);
+        for (int64_t e = t->rowStart[row]; e < t->rowStart[row + 1]; ++e) {
+          int32_t entry = t->tiles[e];
+          int64_t c = entry < 0 ? ~entry : entry;
+          int64_t k0 = c * t->tileK, k1 = std::min(nk, k0 + t->tileK);
+          if (entry >= 0) {
+            total += (q1 - q0) * (k1 - k0);
+            continue;
+          }
+          impl->jit->entryPoints().tileMask(ctx.data(), q0, q1, k0, k1,
+                                            mask.data(), t->tileK);
+          for (int64_t i = 0; i < q1 - q0; ++i)
+            for (int64_t j = 0; j < k1 - k0; ++j)
+              total += mask[i * t->tileK + j];
         }
-        impl->jit->entryPoints().tileMask(ctx.data(), q0, q1, k0, k1,
-                                          mask.data(), t->tileK);
-        for (int64_t i = 0; i < q1 - q0; ++i)
-          for (int64_t j = 0; j < k1 - k0; ++j)
-            total += mask[i * t->tileK + j];
       }
     }
   }
-  return total;
+  return t->batches == 1 ? total * batch : total;
 }
 
 static cpu::View toView(const Tensor &t, const char *name) {
@@ -588,7 +640,7 @@ void Program::run(const Tensor &q, const Tensor &k, const Tensor &v,
                             impl->pattern, impl->headDim, q.shape[3]));
   impl->checkShape(heads, nq, nk);
   std::vector<int64_t> params = impl->paramValues(options);
-  auto tiles = impl->tileLists(heads, nq, nk, params);
+  auto tiles = impl->tileLists(q.shape[0], heads, nq, nk, params);
   args.tiles = tiles.get();
   auto tileMask = impl->jit->entryPoints().tileMask;
   args.tileMask = [&](int64_t b, int64_t h, int64_t q0, int64_t q1, int64_t k0,

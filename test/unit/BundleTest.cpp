@@ -27,9 +27,10 @@ Bundle sample() {
   b.tileQ = 64;
   b.tileK = 64;
   b.headDependent = false;
+  b.batchDependent = false;
   b.heads = 8;
   b.params = {"d", "w"};
-  b.variants = {{"bf16", 128, 98304, 8}, {"f16", 64, 40960, 4}};
+  b.variants = {{"bf16", 128, 98304, 4, 1}, {"f16", 64, 40960, 2, 2}};
   b.binary = std::string("\x7f" "ELF\0\x01\x02 binary bytes", 20);
   return b;
 }
@@ -68,20 +69,24 @@ TEST(Bundle, RoundTripThroughDisk) {
   EXPECT_EQ(r.tileQ, 64);
   EXPECT_EQ(r.tileK, 64);
   EXPECT_FALSE(r.headDependent);
+  EXPECT_FALSE(r.batchDependent);
   EXPECT_EQ(r.heads, 8);
   EXPECT_EQ(r.params, b.params);
   ASSERT_EQ(r.variants.size(), 2u);
   EXPECT_EQ(r.variants[0].dtype, "bf16");
   EXPECT_EQ(r.variants[0].headDim, 128);
   EXPECT_EQ(r.variants[0].smemBytes, 98304);
-  EXPECT_EQ(r.variants[0].warps, 8);
-  EXPECT_EQ(r.variants[1].warps, 4);
+  EXPECT_EQ(r.variants[0].warps, 4);
+  EXPECT_EQ(r.variants[0].rowBlocks, 1);
+  EXPECT_EQ(r.variants[1].warps, 2);
+  EXPECT_EQ(r.variants[1].rowBlocks, 2);
   EXPECT_EQ(r.binary, b.binary);
   EXPECT_EQ(r.manifest(), b.manifest());
   ASSERT_NE(r.find("f16", 64), nullptr);
   EXPECT_EQ(r.find("f16", 64)->fwdName(), "attn_fwd_f16_d64");
   EXPECT_EQ(r.find("f16", 64)->splitName(), "attn_fwd_split_f16_d64");
   EXPECT_EQ(r.find("f16", 64)->combineName(), "attn_combine_f16_d64");
+  EXPECT_EQ(r.find("f16", 64)->shapeName(), "attn_fwd_f16_d64_shape");
   EXPECT_EQ(r.find("f16", 128), nullptr);
   // Writing again over an existing bundle replaces it.
   b.binary = "other";
@@ -118,25 +123,47 @@ TEST(Bundle, ManifestErrors) {
   EXPECT_EQ(parse(good), "<no error>");
   EXPECT_EQ(parse(""), "m.txt: empty manifest");
   EXPECT_EQ(parse("hello 1\n"), "m.txt:1: not an attnc CUDA bundle manifest");
-  EXPECT_EQ(parse("attnc-cuda-bundle 2\n"),
-            "m.txt:1: bundle version 2 is not supported (this attnc reads "
-            "version 1)");
-  EXPECT_EQ(parse(good + "colour blue\n"),
-            "m.txt:15: unknown key 'colour'");
-  EXPECT_EQ(parse(good + "pattern a b\n"), "m.txt:15: 'pattern' takes 1 value");
-  EXPECT_EQ(parse(good + "tile 64\n"), "m.txt:15: 'tile' takes 2 values");
+  // Version 1 lacks batch_dependent and the row blocks per warp.
+  EXPECT_EQ(parse("attnc-cuda-bundle 1\n"),
+            "m.txt:1: bundle version 1 is not supported (this attnc reads "
+            "version 2; recompile the bundle with attnc compile)");
+  EXPECT_EQ(good.rfind("attnc-cuda-bundle 2\n", 0), 0u);
+  EXPECT_NE(good.find("\nbatch_dependent 0\n"), std::string::npos);
+  Bundle dependent = sample();
+  dependent.batchDependent = true;
+  EXPECT_TRUE(
+      Bundle::parseManifest(dependent.manifest(), "m.txt").batchDependent);
+  EXPECT_NE(good.find("\nvariant f16 64 40960 2 2\n"), std::string::npos);
+  EXPECT_EQ(parse(good + "colour blue\n"), "m.txt:16: unknown key 'colour'");
+  EXPECT_EQ(parse(good + "pattern a b\n"), "m.txt:16: 'pattern' takes 1 value");
+  EXPECT_EQ(parse(good + "tile 64\n"), "m.txt:16: 'tile' takes 2 values");
   EXPECT_EQ(parse(good + "heads four\n"),
-            "m.txt:15: expected an integer, got 'four'");
+            "m.txt:16: expected an integer, got 'four'");
   EXPECT_EQ(parse(good + "format sass\n"),
-            "m.txt:15: unknown format 'sass' (cubin or ptx)");
+            "m.txt:16: unknown format 'sass' (cubin or ptx)");
   EXPECT_EQ(parse(good + "binary ../x\n"),
-            "m.txt:15: the binary must be a file name inside the bundle");
-  EXPECT_EQ(parse(good + "variant f32 64 100 4\n"),
-            "m.txt:15: unknown dtype 'f32' (bf16 or f16)");
-  EXPECT_EQ(parse(good + "variant f16 64 100\n"),
-            "m.txt:15: 'variant' takes 4 values");
-  EXPECT_EQ(parse(good + "variant f16 64 100 0\n"),
-            "m.txt:15: 0 warps per CTA is out of range");
+            "m.txt:16: the binary must be a file name inside the bundle");
+  EXPECT_EQ(parse(good + "batch_dependent\n"),
+            "m.txt:16: 'batch_dependent' takes 1 value");
+  EXPECT_EQ(parse(good + "variant f32 64 100 4 1\n"),
+            "m.txt:16: unknown dtype 'f32' (bf16 or f16)");
+  EXPECT_EQ(parse(good + "variant f16 64 100 4\n"),
+            "m.txt:16: 'variant' takes 5 values");
+  EXPECT_EQ(parse(good + "variant f16 64 100 0 1\n"),
+            "m.txt:16: 0 warps per CTA is out of range");
+  EXPECT_EQ(parse(good + "variant f16 64 100 4 0\n"),
+            "m.txt:16: 0 row blocks per warp is out of range (1 to 4)");
+  // Without a batch_dependent line a bundle is taken as batch-dependent
+  // (one map per batch entry: always right).
+  std::string noBatch;
+  {
+    std::istringstream in(good);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("batch_dependent ", 0) != 0)
+        noBatch += line + "\n";
+  }
+  Bundle nb = Bundle::parseManifest(noBatch, "m.txt");
+  EXPECT_TRUE(nb.batchDependent);
   // Required lines.
   for (const char *key : {"pattern", "arch", "format", "binary", "checksum"}) {
     std::string text;
@@ -181,7 +208,7 @@ TEST(Bundle, ReadErrors) {
   EXPECT_NE(e.find("cannot read '" + d + "/kernels.cubin'"), std::string::npos)
       << e;
   // A bad manifest names the file and the line.
-  writeText(dir.path / "manifest.txt", "attnc-cuda-bundle 1\nbogus 1\n");
+  writeText(dir.path / "manifest.txt", "attnc-cuda-bundle 2\nbogus 1\n");
   EXPECT_EQ(errorOf([&] { Bundle::read(d); }),
             d + "/manifest.txt:2: unknown key 'bogus'");
 }

@@ -293,6 +293,58 @@ TEST(CudaSchedule, WorkOrderLongestFirst) {
   std::sort(sorted.begin(), sorted.end());
   for (int i = 0; i < 12; ++i)
     EXPECT_EQ(sorted[i], i);
+  // Batch-dependent map (2 entries) shared by two heads: one order per
+  // entry, each by its own counts.
+  std::vector<int32_t> perBatch = {1, 3, /*b1*/ 4, 0};
+  EXPECT_EQ(workOrder(perBatch, 2, 2, 1, 2),
+            std::vector<int32_t>({1, 3, 0, 2, /*b1*/ 0, 2, 1, 3}));
+  // Per batch entry and head: rows (b, h, qt).
+  std::vector<int32_t> both = {0, 1, 2, 3, /*b1*/ 3, 2, 1, 0};
+  EXPECT_EQ(workOrder(both, 2, 2, 2, 2),
+            std::vector<int32_t>({3, 2, 1, 0, /*b1*/ 0, 1, 2, 3}));
+}
+
+TEST(CudaBundleShape, ManifestTileMustMatchTheKernels) {
+  Bundle b = bundle(); // tile 64x64, 4 warps x 1 row block
+  EXPECT_EQ(errorOf([&] { validateBundleShape(b); }), "<no error>");
+  b.tileQ = 128; // 4 warps x 1 block covers only half of each tile
+  EXPECT_EQ(errorOf([&] { validateBundleShape(b); }),
+            "bundle of 'p': tile 128x64 does not match the bf16 d64 kernel's "
+            "4 warps x 1 row blocks of 16 (it needs a 64x64 tile); recompile "
+            "the bundle");
+  for (KernelVariant &v : b.variants)
+    v.rowBlocks = 2;
+  EXPECT_EQ(errorOf([&] { validateBundleShape(b); }), "<no error>");
+  b.tileK = 32;
+  EXPECT_NE(errorOf([&] { validateBundleShape(b); }).find("tile 128x32"),
+            std::string::npos);
+  // Refused at load before the driver is asked for anything, so also on a
+  // machine without a GPU.
+  Bundle half = bundle();
+  half.tileQ = 128;
+  EXPECT_EQ(errorOf([&] { LoadedBundle lb(half); })
+                .rfind("bundle of 'p': "
+                       "tile 128x64",
+                       0),
+            0u);
+}
+
+TEST(CudaBundleShape, CompiledShapeMustMatchTheManifest) {
+  // The loader reads {warps, row blocks} from the module's
+  // attn_fwd_<dtype>_d<D>_shape constant and compares.
+  Bundle b = bundle();
+  b.tileQ = 128;
+  b.variants = {{"bf16", 64, 40960, 4, 2}};
+  const KernelVariant &v = b.variants[0];
+  EXPECT_EQ(v.shapeName(), "attn_fwd_bf16_d64_shape");
+  EXPECT_EQ(errorOf([&] { checkCompiledShape(b, v, 4, 2); }), "<no error>");
+  EXPECT_EQ(errorOf([&] { checkCompiledShape(b, v, 4, 1); }),
+            "bundle of 'p': the manifest says the bf16 d64 kernel has 4 "
+            "warps x 2 row blocks per warp, but it was compiled with 4 x 1; "
+            "the manifest does not belong to this binary (recompile the "
+            "bundle)");
+  EXPECT_NE(errorOf([&] { checkCompiledShape(b, v, 8, 2); }).find("8 x 2"),
+            std::string::npos);
 }
 
 TEST(CudaSchedule, SplitChoice) {
@@ -358,6 +410,7 @@ TEST(CudaSchedule, BlockMapProtocolOnTheEmulator) {
   AttnBlockMapParams p{};
   p.nq = nq, p.nk = nk, p.tileQ = tileQ, p.tileK = tileK;
   p.numQTiles = numQT, p.numKTiles = numKT, p.mapHeads = heads;
+  p.mapBatches = 1;
   std::vector<int32_t> counts(heads * numQT, -1);
   p.rowCounts = counts.data();
   attn_emu::Dim3 grid{unsigned(numQT), unsigned(heads), 1};

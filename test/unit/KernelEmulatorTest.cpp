@@ -74,6 +74,26 @@ struct Holes {
   }
 };
 
+/// Reads the batch index: causal, and batch entry b > 0 sees only keys from
+/// 64 * b on (whole key tiles, so FULL and EMPTY differ per entry); entry 2
+/// also hides (q + k) % 7 == 0, so its tiles are PARTIAL. With entry 0's map
+/// for every entry (the old behaviour), entries 1 and 2 attend keys their
+/// mask forbids.
+struct BatchDependent {
+  static bool mask(attn_i64 b, attn_i64, attn_i64 q, attn_i64 k, attn_i64 nq,
+                   attn_i64 nk, const attn_i64 *) {
+    return k <= q + (nk - nq) && k >= 64 * b && (b != 2 || (q + k) % 7 != 0);
+  }
+  static int classify(attn_i64 b, attn_i64, attn_i64 q0, attn_i64 q1,
+                      attn_i64 k0, attn_i64 k1, attn_i64 nq, attn_i64 nk,
+                      const attn_i64 *) {
+    attn_i64 off = nk - nq;
+    if (k0 > q1 - 1 + off || k1 - 1 < 64 * b)
+      return 0;
+    return k1 - 1 <= q0 + off && k0 >= 64 * b && b != 2 ? 2 : 1;
+  }
+};
+
 template <class P> struct Kernels {
   static void count(const AttnBlockMapParams &p) {
     attn_dev::blockMapCount<P>(p);
@@ -92,6 +112,7 @@ struct Case {
   int64_t nq = 100, nk = 100;
   int splits = 1;
   bool headDependent = false;
+  bool batchDependent = false;
   std::vector<attn_i64> params;
 };
 
@@ -100,23 +121,27 @@ void runCase(const Case &c) {
   SCOPED_TRACE(::testing::Message()
                << (BF16 ? "bf16" : "f16") << " D" << D << " nq " << c.nq
                << " nk " << c.nk << " heads " << c.heads << "/" << c.kvHeads
-               << " splits " << c.splits << " warps " << W
+               << " splits " << c.splits << " batch " << c.batch
+               << (c.batchDependent ? " (map per entry)" : "") << " warps " << W
                << " row blocks per warp " << M);
   typedef attn_dev::FwdShape<D, W, M> Shape;
   constexpr int kTileM = Shape::kTileM, kTileN = 64;
   const int numQT = static_cast<int>((c.nq + kTileM - 1) / kTileM);
   const int numKT = static_cast<int>((c.nk + kTileN - 1) / kTileN);
   const int mapHeads = c.headDependent ? c.heads : 1;
+  const int mapBatches = c.batchDependent ? c.batch : 1;
 
   // Block map: count, scan + work order on the host, fill.
   AttnBlockMapParams bm{};
   bm.nq = c.nq, bm.nk = c.nk, bm.tileQ = kTileM, bm.tileK = kTileN;
   bm.numQTiles = numQT, bm.numKTiles = numKT, bm.mapHeads = mapHeads;
+  bm.mapBatches = mapBatches;
   bm.numParams = static_cast<int>(c.params.size());
   std::copy(c.params.begin(), c.params.end(), bm.params);
-  std::vector<attn_i32> counts(mapHeads * numQT, -1);
+  std::vector<attn_i32> counts(mapBatches * mapHeads * numQT, -1);
   bm.rowCounts = counts.data();
-  Dim3 mapGrid{static_cast<unsigned>(numQT), static_cast<unsigned>(mapHeads), 1};
+  Dim3 mapGrid{static_cast<unsigned>(numQT), static_cast<unsigned>(mapHeads),
+               static_cast<unsigned>(mapBatches)};
   attn_emu::launch(mapGrid, 128, 0, [&] { Kernels<P>::count(bm); });
   std::vector<attn_i32> offsets(counts.size() + 1, 0);
   std::partial_sum(counts.begin(), counts.end(), offsets.begin() + 1);
@@ -125,31 +150,37 @@ void runCase(const Case &c) {
   bm.tiles = tiles.data();
   attn_emu::launch(mapGrid, 128, 0, [&] { Kernels<P>::fill(bm); });
   EXPECT_EQ(tiles.back(), -7) << "fill wrote past the map";
-  for (int mh = 0; mh < mapHeads; ++mh)
-    for (int qt = 0; qt < numQT; ++qt) {
-      int row = mh * numQT + qt, at = offsets[row];
-      for (int kt = 0; kt < numKT; ++kt) {
-        int cls = P::classify(0, mh, qt * kTileM,
-                              std::min<int64_t>(c.nq, (qt + 1) * kTileM),
-                              kt * kTileN,
-                              std::min<int64_t>(c.nk, (kt + 1) * kTileN),
-                              c.nq, c.nk, c.params.data());
-        if (cls == 0)
-          continue;
-        ASSERT_LT(at, offsets[row + 1]);
-        EXPECT_EQ(tiles[at++], kt | (cls == 1 ? ATTN_PARTIAL_BIT : 0))
-            << "head " << mh << " query tile " << qt;
+  for (int mb = 0; mb < mapBatches; ++mb)
+    for (int mh = 0; mh < mapHeads; ++mh)
+      for (int qt = 0; qt < numQT; ++qt) {
+        int row = (mb * mapHeads + mh) * numQT + qt, at = offsets[row];
+        for (int kt = 0; kt < numKT; ++kt) {
+          int cls = P::classify(
+              mb, mh, qt * kTileM, std::min<int64_t>(c.nq, (qt + 1) * kTileM),
+              kt * kTileN, std::min<int64_t>(c.nk, (kt + 1) * kTileN), c.nq,
+              c.nk, c.params.data());
+          if (cls == 0)
+            continue;
+          ASSERT_LT(at, offsets[row + 1]);
+          EXPECT_EQ(tiles[at++], kt | (cls == 1 ? ATTN_PARTIAL_BIT : 0))
+              << "batch " << mb << " head " << mh << " query tile " << qt;
+        }
+        EXPECT_EQ(at, offsets[row + 1]);
       }
-      EXPECT_EQ(at, offsets[row + 1]);
-    }
-  std::vector<attn_i32> work(c.heads * numQT);
-  std::iota(work.begin(), work.end(), 0);
-  auto len = [&](int w) {
-    int row = (mapHeads == 1 ? 0 : w / numQT) * numQT + w % numQT;
-    return offsets[row + 1] - offsets[row];
-  };
-  std::stable_sort(work.begin(), work.end(),
-                   [&](int a, int b) { return len(a) > len(b); });
+  // One work order per map batch entry, longest lists first.
+  const int numWork = c.heads * numQT;
+  std::vector<attn_i32> work(mapBatches * numWork);
+  for (int mb = 0; mb < mapBatches; ++mb) {
+    auto begin = work.begin() + mb * numWork;
+    std::iota(begin, begin + numWork, 0);
+    auto len = [&](int w) {
+      int row =
+          (mb * mapHeads + (mapHeads == 1 ? 0 : w / numQT)) * numQT + w % numQT;
+      return offsets[row + 1] - offsets[row];
+    };
+    std::stable_sort(begin, begin + numWork,
+                     [&](int a, int b) { return len(a) > len(b); });
+  }
 
   // Inputs: [b, h, n, d] contiguous, values rounded to the 16-bit type.
   std::mt19937 rng(42);
@@ -175,13 +206,13 @@ void runCase(const Case &c) {
   const float scale = 1.f / std::sqrt(static_cast<float>(D));
   fp.scaleLog2 = scale * 1.4426950408889634f;
   fp.numQTiles = numQT, fp.numKTiles = numKT, fp.mapHeads = mapHeads;
+  fp.mapBatches = mapBatches;
   fp.rowOffsets = offsets.data(), fp.tiles = tiles.data();
-  fp.workOrder = work.data(), fp.numWork = static_cast<int>(work.size());
+  fp.workOrder = work.data(), fp.numWork = numWork;
   fp.numParams = bm.numParams;
   std::copy(c.params.begin(), c.params.end(), fp.params);
   const size_t smem = Shape::kSmemBytes;
-  Dim3 grid{static_cast<unsigned>(work.size()), static_cast<unsigned>(c.batch),
-            1};
+  Dim3 grid{static_cast<unsigned>(numWork), static_cast<unsigned>(c.batch), 1};
   if (c.splits == 1) {
     attn_emu::launch(grid, Shape::kThreads, smem, [&] {
       Kernels<P>::template fwd<BF16, D, false, M, W>(fp);
@@ -331,6 +362,22 @@ TEST(KernelEmulator, SwizzleIsConflictFree) {
   checkSwizzle<96>();
   checkSwizzle<128>();
   checkSwizzle<256>();
+}
+
+TEST(KernelEmulator, BatchDependentMaskWithThreeEntries) {
+  Case c;
+  c.batch = 3, c.heads = 2, c.kvHeads = 1, c.nq = c.nk = 200;
+  c.batchDependent = true;
+  runCase<BatchDependent, true, 64>(c);
+  runCase<BatchDependent, false, 128>(c);
+  // Per head too, GQA, Nq != Nk, two row blocks per warp and 8 warps.
+  c.heads = 4, c.kvHeads = 2, c.nq = 150, c.nk = 230, c.headDependent = true;
+  runCase<BatchDependent, false, 64, 2>(c);
+  runCase<BatchDependent, true, 96, 1, 8>(c);
+  // Split-key decoding reads the batch's rows too.
+  c.heads = 2, c.kvHeads = 1, c.nq = 1, c.nk = 333, c.splits = 3;
+  c.headDependent = false;
+  runCase<BatchDependent, true, 128>(c);
 }
 
 TEST(KernelEmulator, EightWarps) {

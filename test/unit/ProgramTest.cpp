@@ -15,9 +15,11 @@
 #include "runtime/Half.h"
 #include "runtime/cpu/CpuAttention.h"
 #include "runtime/reference/Reference.h"
+#include "TestSupport.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <cmath>
 #include <cstdlib>
@@ -308,6 +310,30 @@ std::vector<Case> cases() {
        150, 128},
       {"causal_d24", "pattern p { mask causal() }", {}, {}, 1, 1, 1, 77, 77,
        24},
+      // Masks that read the batch index, three batch entries: the block map
+      // has a slice per entry (FULL/EMPTY tiles of entry 0 are wrong for
+      // the others).
+      {"batch_causal_or_b0",
+       "pattern p { mask causal() & (b == 0 | k >= 16) }", {}, {}, 3, 2, 1,
+       100, 100, 16},
+      {"batch_only_one", "pattern p { mask b == 1 }", {}, {}, 3, 2, 2, 70, 90,
+       16},
+      {"batch_mod", "pattern p { mask (q + b * 17) % 5 != 0 }", {}, {}, 3, 2,
+       1, 77, 77, 32},
+      {"batch_per_head",
+       "pattern p { heads 2 mask[0:1] causal() & (k + b) % 3 != 0 "
+       "mask[1:2] sliding(20) | k < b * 40 }",
+       {}, {}, 3, 2, 2, 95, 95, 16},
+      {"batch_and_head_predicate",
+       "pattern p { mask causal() & ((h + b) % 2 == 0 | k > q - 8) }", {}, {},
+       3, 4, 2, 70, 70, 16},
+      {"batch_decode", "pattern p { mask causal() & k >= b * 60 }", {}, {}, 3,
+       2, 1, 1, 150, 64},
+      {"batch_runtime_param",
+       "pattern p(param s: int) { mask k >= b * s | k == q }", {}, {{"s", 33}},
+       3, 1, 1, 120, 120, 16},
+      {"batch_bshd", "pattern p { mask causal() & (b == 2 | k < 50) }", {}, {},
+       3, 2, 2, 81, 81, 16, true},
   };
 }
 
@@ -371,6 +397,126 @@ TEST(ProgramErrors, ReportsDiagnosticsAndShapes) {
     EXPECT_STREQ(e.what(),
                  "program 'p' was compiled for head_dim 32, got 16");
   }
+}
+
+/// Runs `program` on random f32 inputs [batch, heads, n, 16] and returns the
+/// largest absolute difference from the reference with mask `allowed`.
+double runAgainstReference(
+    const attn::Program &program, int64_t batch, int64_t heads, int64_t n,
+    const std::function<bool(int64_t, int64_t, int64_t, int64_t)> &allowed) {
+  std::mt19937 rng(7);
+  size_t count = batch * heads * n * 16;
+  Buffer qb = randomBuffer(attn::DType::F32, count, rng),
+         kb = randomBuffer(attn::DType::F32, count, rng),
+         vb = randomBuffer(attn::DType::F32, count, rng),
+         ob = randomBuffer(attn::DType::F32, count, rng),
+         rb = randomBuffer(attn::DType::F32, count, rng);
+  std::array<int64_t, 4> shape{batch, heads, n, 16};
+  attn::Tensor q = makeTensor(qb, attn::DType::F32, shape, false);
+  attn::Tensor k = makeTensor(kb, attn::DType::F32, shape, false);
+  attn::Tensor v = makeTensor(vb, attn::DType::F32, shape, false);
+  attn::Tensor out = makeTensor(ob, attn::DType::F32, shape, false);
+  attn::Tensor ref = makeTensor(rb, attn::DType::F32, shape, false);
+  program.run(q, k, v, out);
+  attn::cpu::referenceAttention(toView(q), toView(k), toView(v), toView(ref),
+                                0.0f, allowed);
+  double worst = 0;
+  for (size_t i = 0; i < count; ++i)
+    worst = std::max(worst, std::abs(double(ob.f32[i]) - rb.f32[i]));
+  return worst;
+}
+
+bool batchMask(int64_t b, int64_t, int64_t q, int64_t k) {
+  return k <= q && (b == 0 || k >= 16);
+}
+
+TEST(ProgramBatch, OnlyBatchDependentMasksGetAMapPerEntry) {
+  attn::Program bdep = attn::Program::compileString(
+      "pattern p { mask causal() & (b == 0 | k >= 16) }");
+  attn::Program causal =
+      attn::Program::compileString("pattern p { mask causal() }");
+  attn::Program perHead = attn::Program::compileString(
+      "pattern p { mask causal() & (h == 0 | k >= 16) }");
+  EXPECT_TRUE(bdep.batchDependent());
+  EXPECT_FALSE(causal.batchDependent());
+  EXPECT_FALSE(perHead.batchDependent());
+
+  attn::BlockMapInfo one = causal.blockMap(2, 100, 100, {}, 3);
+  EXPECT_EQ(one.batches, 1);
+  EXPECT_EQ(one.heads, 1);
+  attn::BlockMapInfo heads = perHead.blockMap(2, 100, 100, {}, 3);
+  EXPECT_EQ(heads.batches, 1);
+  EXPECT_EQ(heads.heads, 2);
+  attn::BlockMapInfo three = bdep.blockMap(2, 100, 100, {}, 3);
+  EXPECT_EQ(three.batches, 3);
+  EXPECT_EQ(three.heads, 1);
+  // Batch entry 0 is causal, the others lose the first key tile's PARTIAL
+  // diagonal tile: the slices differ.
+  attn::BlockMapInfo first = bdep.blockMap(2, 100, 100, {}, 1);
+  EXPECT_EQ(first.batches, 1);
+  EXPECT_EQ(three.fullTiles + three.partialTiles,
+            3 * (causal.blockMap(2, 100, 100).fullTiles +
+                 causal.blockMap(2, 100, 100).partialTiles));
+  EXPECT_LT(three.fullTiles, 3 * first.fullTiles);
+
+  // Allowed pairs over the batch entries, against a direct count.
+  for (int64_t batch : {1, 2, 3}) {
+    int64_t want = 0;
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t q = 0; q < 100; ++q)
+        for (int64_t k = 0; k < 100; ++k)
+          want += 2 * batchMask(b, 0, q, k);
+    EXPECT_EQ(bdep.allowedPairs(2, 100, 100, {}, batch), want) << batch;
+    EXPECT_EQ(causal.allowedPairs(2, 100, 100, {}, batch),
+              batch * 2 * 5050)
+        << batch;
+  }
+  EXPECT_EQ(bdep.allowedPairs(2, 100, 100), 2 * 5050); // batch entry 0
+  EXPECT_NE(attn::test::errorOf([&] { bdep.blockMap(2, 100, 100, {}, 0); })
+                .find("batch size must be at least 1"),
+            std::string::npos);
+}
+
+TEST(ProgramBatch, MapCacheIsKeyedByTheBatch) {
+  // A map built for one batch entry must not serve a run with three (the
+  // cache key had no batch, so entries 1 and 2 used entry 0's FULL tiles).
+  attn::Program bdep = attn::Program::compileString(
+      "pattern p { mask causal() & (b == 0 | k >= 16) }");
+  EXPECT_LE(runAgainstReference(bdep, 1, 1, 96, batchMask), 2e-5);
+  EXPECT_LE(runAgainstReference(bdep, 3, 1, 96, batchMask), 2e-5);
+  EXPECT_LE(runAgainstReference(bdep, 2, 1, 96, batchMask), 2e-5);
+  EXPECT_LE(runAgainstReference(bdep, 3, 1, 96, batchMask), 2e-5);
+}
+
+TEST(ProgramErrors, HugeTilesAreAnError) {
+  for (auto [tq, tk] : {std::pair<int64_t, int64_t>{100000, 0},
+                        {0, 100000},
+                        {int64_t(1) << 62, int64_t(1) << 62},
+                        {attn::kMaxTileSize + 1, 64}}) {
+    attn::CompileOptions o;
+    o.tileQ = tq;
+    o.tileK = tk;
+    o.target = attn::Target::CPU;
+    EXPECT_EQ(attn::test::errorOf([&] {
+                attn::Program::compileString("pattern p { mask causal() }", o);
+              }),
+              fmt::format("tile sizes must be at most {} (tileQ {}, tileK {})",
+                          attn::kMaxTileSize, tq, tk));
+  }
+  // The largest tiles work, and a shape whose map cannot exist is an error
+  // before anything is allocated.
+  attn::CompileOptions big;
+  big.tileQ = big.tileK = attn::kMaxTileSize;
+  big.target = attn::Target::CPU;
+  attn::Program p = attn::Program::compileString("pattern p { mask causal() }",
+                                                 big);
+  EXPECT_EQ(p.allowedPairs(1, 1500, 1500), 1500 * 1501 / 2);
+  big.tileQ = big.tileK = 1;
+  attn::Program tiny =
+      attn::Program::compileString("pattern p { mask causal() }", big);
+  std::string e = attn::test::errorOf(
+      [&] { tiny.blockMap(1, int64_t(1) << 40, int64_t(1) << 40); });
+  EXPECT_NE(e.find("is too large"), std::string::npos) << e;
 }
 
 } // namespace

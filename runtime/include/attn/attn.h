@@ -39,12 +39,16 @@ namespace attn {
 
 enum class Target { CPU, CUDA, Auto };
 
+/// The largest tile side CompileOptions::tileQ / tileK accept (the CPU
+/// kernel keeps a tileQ x tileK score block per thread).
+inline constexpr int64_t kMaxTileSize = 1024;
+
 struct CompileOptions {
   /// Pattern to compile; empty: the first pattern of the file.
   std::string pattern;
   /// Values of compile-time parameters (name -> value text, e.g. "128").
   std::map<std::string, std::string> values;
-  /// Tile sizes; 0 picks them automatically.
+  /// Tile sizes; 0 picks them automatically. At most kMaxTileSize.
   int64_t tileQ = 0, tileK = 0;
   /// When set, run() accepts only this dtype / head dimension.
   std::optional<DType> dtype;
@@ -63,6 +67,10 @@ struct CompileOptions {
 /// Where the block map of a shape came from, and how dense it is.
 struct BlockMapInfo {
   int64_t tileQ = 0, tileK = 0, numQTiles = 0, numKTiles = 0, heads = 0;
+  /// Batch entries the map has a slice for: 1 when the mask ignores the
+  /// batch index (one map serves every entry), else the batch size asked for.
+  int64_t batches = 1;
+  /// Tiles summed over the map's slices (batch entries x heads).
   int64_t fullTiles = 0, partialTiles = 0;
   /// Visited tiles / all tiles.
   double density = 0;
@@ -84,13 +92,16 @@ public:
   void run(const Tensor &q, const Tensor &k, const Tensor &v, Tensor &out,
            const RunOptions &options = {}) const;
 
-  /// The block map the kernel uses for these lengths (built and cached).
+  /// The block map the kernel uses for these lengths and `batch` batch
+  /// entries (built and cached).
   BlockMapInfo blockMap(int64_t heads, int64_t nq, int64_t nk,
-                        const RunOptions &options = {}) const;
+                        const RunOptions &options = {},
+                        int64_t batch = 1) const;
 
-  /// Query-key pairs the mask allows, summed over heads (batch 0).
+  /// Query-key pairs the mask allows, summed over heads and over the batch
+  /// entries 0 .. batch-1 (the default: batch entry 0 alone).
   int64_t allowedPairs(int64_t heads, int64_t nq, int64_t nk,
-                       const RunOptions &options = {}) const;
+                       const RunOptions &options = {}, int64_t batch = 1) const;
 
   const std::string &patternName() const;
   /// Run-time parameter names, in order.
@@ -99,6 +110,9 @@ public:
   int64_t heads() const;
   /// True when the code came from the JIT cache (this process's or disk).
   bool fromCache() const;
+  /// True when the mask reads the batch index `b` (then the block map has a
+  /// slice per batch entry; otherwise one map serves every entry).
+  bool batchDependent() const;
   /// Where run() computes bf16/fp16 inputs: CUDA when the kernels were
   /// compiled and loaded for a GPU, else CPU.
   Device device() const;
