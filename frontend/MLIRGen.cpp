@@ -9,6 +9,7 @@
 
 #include "dialect/AttnLimits.h"
 #include "dialect/AttnOps.h"
+#include "dialect/AttnPrimitives.h"
 #include "runtime/Npy.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -71,69 +72,8 @@ llvm::StringRef kindName(Kind k) {
 
 llvm::StringRef kindName(ParamType t) { return spelling(t); }
 
-enum class ArgKind { Int, Positions, Table };
-
-struct PrimArg {
-  const char *name;
-  ArgKind kind = ArgKind::Int;
-  std::optional<int64_t> defaultValue = std::nullopt;
-  int64_t min = INT64_MIN;
-  bool computedDefault = false; // stripe's offset = s - width
-};
-
-struct Primitive {
-  const char *name;
-  std::vector<PrimArg> args;
-  bool grid = false;
-};
-
-const std::vector<Primitive> &primitives() {
-  static const std::vector<Primitive> table = {
-      {"full", {}},
-      {"causal", {}},
-      {"sliding", {{"w", ArgKind::Int, std::nullopt, 1}}},
-      {"band",
-       {{"left", ArgKind::Int, std::nullopt, 0},
-        {"right", ArgKind::Int, std::nullopt, 0}}},
-      {"sink", {{"n", ArgKind::Int, std::nullopt, 0}}},
-      {"global", {{"positions", ArgKind::Positions}}},
-      {"block_sliding",
-       {{"block", ArgKind::Int, std::nullopt, 1},
-        {"window", ArgKind::Int, std::nullopt, 1}}},
-      {"power2", {{"block", ArgKind::Int, std::nullopt, 1}}},
-      {"stripe",
-       {{"s", ArgKind::Int, std::nullopt, 1},
-        {"width", ArgKind::Int, 1, 1},
-        {"offset", ArgKind::Int, std::nullopt, INT64_MIN, true}}},
-      {"strided", {{"s", ArgKind::Int, std::nullopt, 1}}},
-      {"block_layout",
-       {{"block", ArgKind::Int, std::nullopt, 1}, {"table", ArgKind::Table}}},
-      {"bigbird",
-       {{"block", ArgKind::Int, std::nullopt, 1},
-        {"window", ArgKind::Int, 3, 0},
-        {"globals", ArgKind::Int, 1, 0},
-        {"random", ArgKind::Int, 3, 0},
-        {"seed", ArgKind::Int, 0}}},
-      {"window2d",
-       {{"wh", ArgKind::Int, std::nullopt, 1},
-        {"ww", ArgKind::Int, std::nullopt, 1},
-        {"shift", ArgKind::Int, 0, 0}},
-       true},
-      {"neighborhood",
-       {{"kh", ArgKind::Int, std::nullopt, 1},
-        {"kw", ArgKind::Int, std::nullopt, 1}},
-       true},
-      {"axial", {}, true},
-  };
-  return table;
-}
-
-const Primitive *lookupPrimitive(llvm::StringRef name) {
-  for (const Primitive &p : primitives())
-    if (name == p.name)
-      return &p;
-  return nullptr;
-}
+using ArgKind = PrimArgKind;
+using PrimArg = PrimitiveArg;
 
 /// Built-in integer functions: name and arity.
 std::optional<unsigned> functionArity(llvm::StringRef name) {
@@ -718,20 +658,24 @@ LogicalResult Generator::checkPrimitiveCall(const Expr &call,
     if (a->value->kind == ExprKind::Ident) {
       const Param *param = cur->decl->findParam(a->value->name);
       if (param && param->defaultValue &&
-          param->defaultValue->kind == ExprKind::Int &&
-          param->defaultValue->intValue < pa.min)
-        return error(param->defaultValue->loc,
-                     "default value of '" + param->name +
-                         "' must be at "
-                         "least " +
-                         std::to_string(pa.min) + " (it is " + what +
-                         "), got " +
-                         std::to_string(param->defaultValue->intValue));
+          param->defaultValue->kind == ExprKind::Int) {
+        int64_t d = param->defaultValue->intValue;
+        std::string problem = checkArgValue(pa, d);
+        // "must be at least 1, got 0" -> "... (it is argument 'w' of ...)".
+        if (!problem.empty()) {
+          size_t got = problem.rfind(", got ");
+          return error(param->defaultValue->loc,
+                       "default value of '" + param->name + "' " +
+                           problem.substr(0, got) + " (it is " + what + ")" +
+                           problem.substr(got));
+        }
+      }
     }
-    if (values[i] && *values[i] < pa.min)
-      return error(a->nameLoc, what + " must be at least " +
-                                   std::to_string(pa.min) + ", got " +
-                                   std::to_string(*values[i]));
+    if (values[i]) {
+      std::string problem = checkArgValue(pa, *values[i]);
+      if (!problem.empty())
+        return error(a->nameLoc, what + " " + problem);
+    }
   }
 
   // Checks between arguments, on literal values only (the dialect verifiers
