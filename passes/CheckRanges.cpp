@@ -15,6 +15,7 @@
 // an inlined pattern at the outermost call.
 //
 //===----------------------------------------------------------------------===//
+#include "dialect/AttnCodegenUtils.h"
 #include "dialect/AttnLimits.h"
 #include "dialect/AttnPrimitives.h"
 #include "passes/Passes.h"
@@ -65,10 +66,6 @@ Int floorDivInt(Int a, Int b) {
   Int q = a / b;
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
-Int ceilDivInt(Int a, Int b) {
-  Int q = a / b;
-  return (a % b != 0 && (a < 0) == (b < 0)) ? q + 1 : q;
-}
 
 /// Extremes of f over the four corners (exact for functions monotone in
 /// each argument over the ranges).
@@ -83,40 +80,6 @@ std::optional<int64_t> constantOf(Value v) {
       return i.getType().isInteger(1) ? int64_t(i.getValue().getZExtValue())
                                       : i.getValue().getSExtValue();
   return std::nullopt;
-}
-
-/// The frontend's guarded divisor `select(d == 0, 1, d)`: returns d.
-Value unguardDivisor(Value m) {
-  auto sel = m.getDefiningOp<arith::SelectOp>();
-  if (!sel || constantOf(sel.getTrueValue()) != 1)
-    return m;
-  auto cmp = sel.getCondition().getDefiningOp<arith::CmpIOp>();
-  if (!cmp || cmp.getPredicate() != arith::CmpIPredicate::eq ||
-      cmp.getLhs() != sel.getFalseValue() || constantOf(cmp.getRhs()) != 0)
-    return m;
-  return sel.getFalseValue();
-}
-
-/// `floordivsi(x, m) * m` (either order): the product lies within |m| of x.
-std::optional<std::pair<Value, Value>> matchFloorDivTimes(arith::MulIOp mul) {
-  for (auto [div, m] : {std::pair{mul.getLhs(), mul.getRhs()},
-                        std::pair{mul.getRhs(), mul.getLhs()}}) {
-    auto fd = div.getDefiningOp<arith::FloorDivSIOp>();
-    if (fd && fd.getRhs() == m)
-      return std::pair{fd.getLhs(), m};
-  }
-  return std::nullopt;
-}
-
-/// `x - floordivsi(x, m) * m`, the floor remainder: returns (x, m).
-std::optional<std::pair<Value, Value>> matchFloorMod(arith::SubIOp sub) {
-  auto mul = sub.getRhs().getDefiningOp<arith::MulIOp>();
-  if (!mul)
-    return std::nullopt;
-  auto xm = matchFloorDivTimes(mul);
-  if (!xm || xm->first != sub.getLhs())
-    return std::nullopt;
-  return xm;
 }
 
 //===----------------------------------------------------------------------===//
@@ -268,19 +231,18 @@ void RangeChecker::bindPredicate(PredicateOp op) {
 }
 
 Range RangeChecker::divide(Operation *op, Range a, Range b) {
-  if (b.lo > 0 || b.hi < 0) {
-    // Monotone in each argument while the divisor keeps its sign.
-    if (isa<arith::FloorDivSIOp>(op))
-      return corners(a, b, floorDivInt);
-    if (isa<arith::CeilDivSIOp>(op))
-      return corners(a, b, ceilDivInt);
-    return corners(a, b, [](Int x, Int y) { return x / y; });
-  }
+  // Monotone in each argument while the divisor keeps its sign.
+  if (b.lo > 0 || b.hi < 0)
+    return corners(a, b, floorDivInt);
   // |a / b| <= |a| for b != 0; a zero divisor gives 0 where it is defined.
   Int m = maxAbs(a);
   return {-m, m};
 }
 
+/// The rules below are those of the tile classifier's interval arithmetic
+/// (PredicateOp::buildTileClass), in 128 bits: a bound proven here bounds
+/// every value that code computes. Ops it does not know get the whole int64
+/// range (i1: 0 or 1), so arithmetic on them is refused.
 LogicalResult RangeChecker::checkArithmetic(Operation *op, Range r) {
   if (r.lo >= -kBound && r.hi <= kBound)
     return success();
@@ -347,17 +309,8 @@ LogicalResult RangeChecker::visit(Operation *op) {
         return arith(corners(get(o.getLhs()), get(o.getRhs()),
                              [](Int x, Int y) { return x * y; }));
       })
-      .Case<arith::FloorDivSIOp, arith::DivSIOp, arith::CeilDivSIOp>(
-          [&](Operation *o) {
-            return arith(divide(o, get(o->getOperand(0)),
-                                get(o->getOperand(1))));
-          })
-      .Case([&](arith::RemSIOp o) {
-        // The sign of the dividend, smaller than the divisor in magnitude.
-        Range a = get(o.getLhs());
-        Int m = maxAbs(get(o.getRhs()));
-        return arith({std::max(-m + 1, std::min<Int>(a.lo, 0)),
-                      std::min(m - 1, std::max<Int>(a.hi, 0))});
+      .Case([&](arith::FloorDivSIOp o) {
+        return arith(divide(o, get(o.getLhs()), get(o.getRhs())));
       })
       .Case([&](math::AbsIOp o) {
         Range a = get(o.getOperand());
@@ -381,30 +334,33 @@ LogicalResult RangeChecker::visit(Operation *op) {
         return success();
       })
       .Case([&](arith::ExtUIOp o) {
-        if (o.getIn().getType().isInteger(1))
-          set({0, 1});
+        set(get(o.getIn()));
         return success();
       })
       .Case([&](arith::ExtSIOp o) {
         set(o.getIn().getType().isInteger(1) ? Range{-1, 0} : get(o.getIn()));
         return success();
       })
-      .Case<math::CountLeadingZerosOp, math::CountTrailingZerosOp,
-            math::CtPopOp>([&](Operation *) {
+      .Case([&](math::CountLeadingZerosOp) {
         set({0, 64});
         return success();
       })
       .Case<arith::AndIOp, arith::OrIOp, arith::XOrIOp>([&](Operation *o) {
-        Range a = get(o->getOperand(0)), b = get(o->getOperand(1));
-        if (a.lo >= 0 && b.lo >= 0) {
-          // Non-negative operands: no bit above the larger one's top bit.
-          Int top = 1;
-          while (top <= std::max(a.hi, b.hi))
-            top <<= 1;
-          set(isa<arith::AndIOp>(o) ? Range{0, std::min(a.hi, b.hi)}
-                                    : Range{0, top - 1});
+        if (result.getType().isInteger(1)) {
+          set({0, 1});
+          return success();
         }
-        return success();
+        // Non-negative operands (the rules of the tile classifier's interval
+        // arithmetic, which computes these bounds).
+        Range a = get(o->getOperand(0)), b = get(o->getOperand(1));
+        if (a.lo < 0 || b.lo < 0)
+          return success();
+        if (isa<arith::AndIOp>(o)) {
+          set({0, std::min(a.hi, b.hi)});
+          return success();
+        }
+        return arith({isa<arith::OrIOp>(o) ? std::max(a.lo, b.lo) : Int(0),
+                      a.hi + b.hi});
       })
       .Default([&](Operation *) {
         if (result.getType().isInteger(1))
