@@ -74,6 +74,20 @@ Value SinkOp::buildTileClass(OpBuilder &b, CodegenState &s) {
 Value GlobalOp::buildTileClass(OpBuilder &b, CodegenState &s) {
   CodeBuilder cb(b, s.loc);
   TileBounds t = bounds(cb, s);
+  Value one = cb.c64(1);
+  if (getPositions().size() > kGlobalChainMax) {
+    // Positions in [lo, hi] by two binary searches of the sorted table.
+    GlobalPositions table = getGlobalPositions(b, s.loc, s.module, *this);
+    auto count = [&](Value lo, Value hi) {
+      return cb.sub(table.countAtMost(cb, hi),
+                    table.countAtMost(cb, cb.sub(lo, one)));
+    };
+    Value inP = count(t.pa, t.pb), inK = count(t.ka, t.kb);
+    Value full = cb.lor(cb.eq(inP, cb.add(cb.sub(t.pb, t.pa), one)),
+                        cb.eq(inK, cb.add(cb.sub(t.kb, t.ka), one)));
+    Value empty = cb.land(cb.eq(inP, cb.c64(0)), cb.eq(inK, cb.c64(0)));
+    return cb.tileClass(full, empty);
+  }
   Value inP = cb.c64(0), inK = cb.c64(0);
   auto count = [&](Value acc, Value lo, Value hi, Value c) {
     Value in = cb.land(cb.ge(c, lo), cb.le(c, hi));
@@ -84,7 +98,6 @@ Value GlobalOp::buildTileClass(OpBuilder &b, CodegenState &s) {
     inP = count(inP, t.pa, t.pb, c);
     inK = count(inK, t.ka, t.kb, c);
   }
-  Value one = cb.c64(1);
   Value full = cb.lor(cb.eq(inP, cb.add(cb.sub(t.pb, t.pa), one)),
                       cb.eq(inK, cb.add(cb.sub(t.kb, t.ka), one)));
   Value empty = cb.land(cb.eq(inP, cb.c64(0)), cb.eq(inK, cb.c64(0)));
@@ -171,8 +184,13 @@ Value BlockLayoutOp::buildTileClass(OpBuilder &b, CodegenState &s) {
   Value ones = cb.add(cb.sub(sum(r1p, c1p), cb.add(sum(r0, c1p), sum(r1p, c0))),
                       sum(r0, c0));
   ones = cb.select(nonEmpty, ones, zero);
-  Value area = cb.mul(cb.add(cb.sub(rb, ra), one), cb.add(cb.sub(cbk, ca), one));
-  Value full = cb.land(nonEmpty, cb.eq(ones, area));
+  // Full only when every block of the tile is inside the table (outside ones
+  // are false); then the area is that of the clipped range, which cannot
+  // overflow (the unclipped one can, on a 2^40-token tile of 1-token blocks).
+  Value inside = cb.land(cb.land(cb.ge(ra, zero), cb.lt(rb, cb.c64(tab.rows))),
+                         cb.land(cb.ge(ca, zero), cb.lt(cbk, cb.c64(tab.cols))));
+  Value area = cb.mul(cb.add(cb.sub(r1, r0), one), cb.add(cb.sub(c1, c0), one));
+  Value full = cb.land(cb.land(nonEmpty, inside), cb.eq(ones, area));
   return cb.tileClass(full, cb.eq(ones, zero));
 }
 Value BigBirdOp::buildTileClass(OpBuilder &b, CodegenState &s) {
@@ -185,10 +203,15 @@ Value BigBirdOp::buildTileClass(OpBuilder &b, CodegenState &s) {
   Value ca = cb.floorDiv(t.ka, bp.block), ce = cb.floorDiv(t.kb, bp.block);
   Value nkb = bp.numKeyBlocks(cb, s.nk);
   Value one = cb.c64(1);
-  Value area = cb.mul(cb.add(cb.sub(rb, ra), one), cb.add(cb.sub(ce, ca), one));
   // Counting is exact but costs O(blocks); a range wider than this (the
   // block-map builder's first, coarse queries) is PARTIAL, which is sound.
-  Value small = cb.le(area, cb.c64(kBigBirdExactBlocks));
+  // Each side is bounded first, so that the product cannot overflow.
+  Value rows = cb.add(cb.sub(rb, ra), one), cols = cb.add(cb.sub(ce, ca), one);
+  Value limit = cb.c64(kBigBirdExactBlocks);
+  Value small = cb.land(cb.land(cb.le(rows, limit), cb.le(cols, limit)),
+                        cb.le(cb.mul(cb.min(rows, limit), cb.min(cols, limit)),
+                              limit));
+  Value area = cb.mul(cb.min(rows, limit), cb.min(cols, limit));
   auto ifOp = scf::IfOp::create(
       b, s.loc, small,
       [&](OpBuilder &tb, Location tl) {
@@ -369,17 +392,25 @@ public:
     return top(v.getType());
   }
 
+  /// Any value of the type: no bound is assumed for what is not understood
+  /// (attn-check-ranges refuses arithmetic on such values).
   Interval top(Type t) {
     if (t.isInteger(1))
       return {cb.c64(0), cb.c64(1)};
-    return {cb.c64(-kHuge), cb.c64(kHuge)};
+    return {cb.c64(INT64_MIN), cb.c64(INT64_MAX)};
   }
 
   void emit(Operation &op);
 
 private:
-  static constexpr int64_t kHuge = int64_t(1) << 40;
   Value isPoint(Interval i) { return cb.eq(i.first, i.second); }
+  /// max(|lo|, |hi|); exact because attn-check-ranges keeps bounds of
+  /// arithmetic within +-2^62.
+  Value maxAbs(Interval i) {
+    Value zero = cb.c64(0);
+    return cb.max(cb.max(i.first, cb.sub(zero, i.first)),
+                  cb.max(i.second, cb.sub(zero, i.second)));
+  }
   Interval hull(Interval a, Interval b) {
     return {cb.min(a.first, b.first), cb.max(a.second, b.second)};
   }
@@ -440,37 +471,33 @@ IntervalEmitter::compare(arith::CmpIPredicate pred, Interval a, Interval b) {
   }
 }
 
-/// x - floordiv(x, m) * m is the floor remainder, in [0, m - 1] for m > 0
-/// and exact when x stays within one period.
+/// x - floordiv(x, m) * m is the floor remainder: in [0, m - 1] for m > 0,
+/// exact when x stays within one period; in general between 0 and m - 1 or
+/// m + 1, and x itself where m may be 0 (the rules of attn-check-ranges).
 std::optional<IntervalEmitter::Interval>
 IntervalEmitter::matchFloorMod(arith::SubIOp op) {
-  auto mul = op.getRhs().getDefiningOp<arith::MulIOp>();
-  if (!mul)
+  auto xm = mlir::attn::matchFloorMod(op);
+  if (!xm)
     return std::nullopt;
-  Value x = op.getLhs();
-  for (auto [divV, m] : {std::pair{mul.getLhs(), mul.getRhs()},
-                         std::pair{mul.getRhs(), mul.getLhs()}}) {
-    Value div = divV;
-    // The frontend guards run-time divisors: select(m == 0, 0, floordiv).
-    if (auto sel = div.getDefiningOp<arith::SelectOp>())
-      div = sel.getFalseValue();
-    auto fd = div.getDefiningOp<arith::FloorDivSIOp>();
-    if (!fd || fd.getLhs() != x)
-      continue;
-    Interval xi = get(x), mi = get(m);
-    Value mpos = cb.land(isPoint(mi), cb.gt(mi.first, cb.c64(0)));
-    Value safeM = cb.select(mpos, mi.first, cb.c64(1));
-    Value sameP = cb.eq(cb.floorDiv(xi.first, safeM),
-                        cb.floorDiv(xi.second, safeM));
-    Value exact = cb.land(mpos, sameP);
-    Value lo = cb.select(exact, cb.floorMod(xi.first, safeM), cb.c64(0));
-    Value hi = cb.select(exact, cb.floorMod(xi.second, safeM),
-                         cb.sub(safeM, cb.c64(1)));
-    Interval general = top(op.getType());
-    return Interval{cb.select(mpos, lo, general.first),
-                    cb.select(mpos, hi, general.second)};
-  }
-  return std::nullopt;
+  Value zero = cb.c64(0), one = cb.c64(1);
+  Interval xi = get(xm->first), mi = get(xm->second);
+  Value mpos = cb.land(isPoint(mi), cb.gt(mi.first, zero));
+  Value safeM = cb.select(mpos, mi.first, one);
+  Value sameP =
+      cb.eq(cb.floorDiv(xi.first, safeM), cb.floorDiv(xi.second, safeM));
+  Value exact = cb.land(mpos, sameP);
+  Value lo = cb.select(exact, cb.floorMod(xi.first, safeM), zero);
+  Value hi = cb.select(exact, cb.floorMod(xi.second, safeM),
+                       cb.sub(safeM, one));
+  Interval general = {cb.min(zero, cb.add(mi.first, one)),
+                      cb.max(zero, cb.sub(mi.second, one))};
+  Value mayBeZero = cb.land(cb.le(mi.first, zero), cb.ge(mi.second, zero));
+  general = {cb.select(mayBeZero, cb.min(general.first, xi.first),
+                       general.first),
+             cb.select(mayBeZero, cb.max(general.second, xi.second),
+                       general.second)};
+  return Interval{cb.select(mpos, lo, general.first),
+                  cb.select(mpos, hi, general.second)};
 }
 
 void IntervalEmitter::emit(Operation &op) {
@@ -522,6 +549,12 @@ void IntervalEmitter::emit(Operation &op) {
         result({cb.sub(l1, h2), cb.sub(h1, l2)});
       })
       .Case([&](arith::MulIOp m) {
+        // floordiv(x, m) * m lies within |m| of x (corners could overflow).
+        if (auto xm = matchFloorDivTimes(m)) {
+          Interval x = get(xm->first);
+          Value d = maxAbs(get(xm->second));
+          return result({cb.sub(x.first, d), cb.add(x.second, d)});
+        }
         result(corners(get(m.getLhs()), get(m.getRhs()),
                        [&](Value x, Value y) { return cb.mul(x, y); }));
       })
@@ -533,9 +566,10 @@ void IntervalEmitter::emit(Operation &op) {
         Interval c = corners(a, bI, [&](Value x, Value y) {
           return cb.floorDiv(x, y);
         });
-        Interval t = top(d.getType());
-        result({cb.select(noZero, c.first, t.first),
-                cb.select(noZero, c.second, t.second)});
+        // Else |a / b| <= |a| (and a zero divisor gives 0).
+        Value m = maxAbs(a);
+        result({cb.select(noZero, c.first, cb.sub(cb.c64(0), m)),
+                cb.select(noZero, c.second, m)});
       })
       .Case([&](arith::MinSIOp m) {
         Interval a = get(m.getLhs()), bI = get(m.getRhs());

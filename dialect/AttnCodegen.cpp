@@ -127,6 +127,52 @@ Value CodeBuilder::classMerge(ArrayRef<std::pair<Value, Value>> parts) {
 // Shared helpers
 //===----------------------------------------------------------------------===//
 
+Value mlir::attn::unguardDivisor(Value m) {
+  auto sel = m.getDefiningOp<arith::SelectOp>();
+  if (!sel || getConstantInt(sel.getTrueValue()) != 1)
+    return m;
+  auto cmp = sel.getCondition().getDefiningOp<arith::CmpIOp>();
+  if (!cmp || cmp.getPredicate() != arith::CmpIPredicate::eq ||
+      cmp.getLhs() != sel.getFalseValue() || getConstantInt(cmp.getRhs()) != 0)
+    return m;
+  return sel.getFalseValue();
+}
+
+std::optional<std::pair<Value, Value>>
+mlir::attn::matchFloorDivTimes(Operation *op) {
+  auto mul = dyn_cast_or_null<arith::MulIOp>(op);
+  if (!mul)
+    return std::nullopt;
+  for (auto [div, m] : {std::pair{mul.getLhs(), mul.getRhs()},
+                        std::pair{mul.getRhs(), mul.getLhs()}}) {
+    // CodeBuilder::floorDiv wraps the quotient: select(m == 0, 0, q) (then
+    // the product is 0 exactly when m is).
+    if (auto sel = div.getDefiningOp<arith::SelectOp>()) {
+      auto cmp = sel.getCondition().getDefiningOp<arith::CmpIOp>();
+      if (!cmp || cmp.getPredicate() != arith::CmpIPredicate::eq ||
+          unguardDivisor(cmp.getLhs()) != unguardDivisor(m) ||
+          getConstantInt(cmp.getRhs()) != 0 ||
+          getConstantInt(sel.getTrueValue()) != 0)
+        continue;
+      div = sel.getFalseValue();
+    }
+    auto fd = div.getDefiningOp<arith::FloorDivSIOp>();
+    if (fd && unguardDivisor(fd.getRhs()) == unguardDivisor(m))
+      return std::pair{fd.getLhs(), m};
+  }
+  return std::nullopt;
+}
+
+std::optional<std::pair<Value, Value>> mlir::attn::matchFloorMod(Operation *op) {
+  auto sub = dyn_cast_or_null<arith::SubIOp>(op);
+  if (!sub)
+    return std::nullopt;
+  auto xm = matchFloorDivTimes(sub.getRhs().getDefiningOp());
+  if (!xm || xm->first != sub.getLhs())
+    return std::nullopt;
+  return xm;
+}
+
 GridCoords mlir::attn::gridCoords(CodeBuilder &cb, Value n, int64_t width) {
   Value w = cb.c64(width);
   return {cb.floorDiv(n, w), cb.floorMod(n, w)};
@@ -218,13 +264,133 @@ static std::pair<Value, Value> thresholdOnePass(BigBirdParams &bp,
   return {thrKey, thrC};
 }
 
+Value mlir::attn::BigBirdParams::numCandidates(CodeBuilder &cb, Value r,
+                                               Value nkb) {
+  // nkb minus the blocks below `globals` and those of the window
+  // [r - window/2, r + window/2], both clipped to [0, nkb), minus their
+  // overlap; none when r itself is a global row.
+  Value zero = cb.c64(0), one = cb.c64(1);
+  Value g = cb.min(cb.max(globals, zero), nkb);
+  Value hw = cb.floorDiv(window, cb.c64(2));
+  Value lo = cb.max(cb.sub(r, hw), zero);
+  Value hi = cb.min(cb.add(r, hw), cb.sub(nkb, one));
+  Value win = cb.max(cb.add(cb.sub(hi, lo), one), zero);
+  Value overlap =
+      cb.max(cb.add(cb.sub(cb.min(hi, cb.sub(g, one)), lo), one), zero);
+  Value cand = cb.sub(nkb, cb.sub(cb.add(g, win), overlap));
+  return cb.select(cb.lt(r, globals), zero, cand);
+}
+
+/// Candidates c' of row r with (key(c'), c') <= (k, c): one pass.
+static Value countAtMost(BigBirdParams &bp, CodeBuilder &cb, Value h, Value r,
+                         Value nkb, Value k, Value c) {
+  auto loop = scf::ForOp::create(
+      cb.b, cb.loc, cb.c64(0), nkb, cb.c64(1), ValueRange{cb.c64(0)},
+      [&](OpBuilder &ib, Location il, Value x, ValueRange acc) {
+        CodeBuilder icb(ib, il);
+        Value key = bigBirdKey(icb, bp.seed, h, r, x);
+        Value in = icb.land(icb.lnot(bp.fixedAllowed(icb, r, x)),
+                            icb.lnot(keyLess(icb, k, c, key, x)));
+        Value inc =
+            arith::ExtUIOp::create(ib, il, ib.getI64Type(), in).getResult();
+        scf::YieldOp::create(ib, il, ValueRange{icb.add(acc[0], inc)});
+      });
+  return loop.getResult(0);
+}
+
+/// The R-th smallest candidate pair (0 < R < candidates) by bisection: first
+/// the smallest key K with at least R pairs (key, c) <= (K, max), then the
+/// smallest block C with R pairs <= (K, C). About 64 + log2(nkb) passes,
+/// whatever R.
+static std::pair<Value, Value> thresholdBisect(BigBirdParams &bp,
+                                               CodeBuilder &cb, Value h,
+                                               Value r, Value nkb) {
+  Value one = cb.c64(1), maxC = cb.c64(INT64_MAX);
+  auto keys = scf::ForOp::create(
+      cb.b, cb.loc, cb.c64(0), cb.c64(64), one,
+      ValueRange{cb.c64(0), cb.c64(-1)}, // unsigned [0, UMAX]
+      [&](OpBuilder &ib, Location il, Value, ValueRange lh) {
+        CodeBuilder icb(ib, il);
+        Value half = arith::ShRUIOp::create(ib, il, icb.sub(lh[1], lh[0]),
+                                            icb.c64(1));
+        Value mid = icb.add(lh[0], half);
+        Value enough =
+            icb.ge(countAtMost(bp, icb, h, r, nkb, mid, maxC), bp.random);
+        scf::YieldOp::create(
+            ib, il,
+            ValueRange{icb.select(enough, lh[0], icb.add(mid, icb.c64(1))),
+                       icb.select(enough, mid, lh[1])});
+      });
+  Value key = keys.getResult(0);
+  auto blocks = scf::ForOp::create(
+      cb.b, cb.loc, cb.c64(0), cb.c64(64), one,
+      ValueRange{cb.c64(0), cb.sub(nkb, one)},
+      [&](OpBuilder &ib, Location il, Value, ValueRange lh) {
+        CodeBuilder icb(ib, il);
+        auto step = scf::IfOp::create(
+            ib, il, icb.lt(lh[0], lh[1]),
+            [&](OpBuilder &tb, Location tl) {
+              CodeBuilder tcb(tb, tl);
+              Value mid = tcb.floorDiv(tcb.add(lh[0], lh[1]), tcb.c64(2));
+              Value enough = tcb.ge(countAtMost(bp, tcb, h, r, nkb, key, mid),
+                                    bp.random);
+              scf::YieldOp::create(
+                  tb, tl,
+                  ValueRange{
+                      tcb.select(enough, lh[0], tcb.add(mid, tcb.c64(1))),
+                      tcb.select(enough, mid, lh[1])});
+            },
+            [&](OpBuilder &eb, Location el) {
+              scf::YieldOp::create(eb, el, ValueRange{lh[0], lh[1]});
+            });
+        scf::YieldOp::create(ib, il, step.getResults());
+      });
+  return {key, blocks.getResult(0)};
+}
+
 std::pair<Value, Value>
 mlir::attn::BigBirdParams::threshold(CodeBuilder &cb, Value h, Value r,
                                      Value nkb) {
   if (std::optional<int64_t> R = getConstantIntValue(random);
       R && *R >= 1 && *R <= 8)
     return thresholdOnePass(*this, cb, h, r, nkb, *R);
-  // A run-time or large `random`: R passes, each finding the next smallest.
+  // A run-time or large `random`. When it is at least the number of
+  // candidates, all of them are chosen: the threshold is above every pair
+  // (so a huge `random` costs nothing). Else R passes, each finding the
+  // next smallest pair, or bisection for R > 64.
+  OpBuilder &b = cb.b;
+  Location loc = cb.loc;
+  Value takeAll = cb.ge(random, numCandidates(cb, r, nkb));
+  auto all = scf::IfOp::create(
+      b, loc, takeAll,
+      [&](OpBuilder &tb, Location tl) {
+        CodeBuilder tcb(tb, tl);
+        scf::YieldOp::create(tb, tl,
+                             ValueRange{tcb.c64(-1), tcb.c64(INT64_MAX)});
+      },
+      [&](OpBuilder &eb, Location el) {
+        CodeBuilder ecb(eb, el);
+        auto few = scf::IfOp::create(
+            eb, el, ecb.le(random, ecb.c64(64)),
+            [&](OpBuilder &fb, Location fl) {
+              CodeBuilder fcb(fb, fl);
+              auto [k, c] = thresholdPasses(fcb, h, r, nkb);
+              scf::YieldOp::create(fb, fl, ValueRange{k, c});
+            },
+            [&](OpBuilder &bb, Location bl) {
+              CodeBuilder bcb(bb, bl);
+              auto [k, c] = thresholdBisect(*this, bcb, h, r, nkb);
+              scf::YieldOp::create(bb, bl, ValueRange{k, c});
+            });
+        scf::YieldOp::create(eb, el, few.getResults());
+      });
+  return {all.getResult(0), all.getResult(1)};
+}
+
+std::pair<Value, Value>
+mlir::attn::BigBirdParams::thresholdPasses(CodeBuilder &cb, Value h, Value r,
+                                           Value nkb) {
+  // `random` passes, each finding the next smallest pair.
   OpBuilder &b = cb.b;
   Location loc = cb.loc;
   Value zero = cb.c64(0), one = cb.c64(1);
@@ -259,6 +425,37 @@ mlir::attn::BigBirdParams::threshold(CodeBuilder &cb, Value h, Value r,
   return {outer.getResult(0), outer.getResult(1)};
 }
 
+Value mlir::attn::BigBirdParams::chosen(CodeBuilder &cb, Value h, Value r,
+                                        Value c, Value nkb) {
+  // c is chosen when fewer than `random` candidates have a smaller pair: one
+  // pass, skipped when every candidate is chosen.
+  Value takeAll = cb.ge(random, numCandidates(cb, r, nkb));
+  auto rank = scf::IfOp::create(
+      cb.b, cb.loc, takeAll,
+      [&](OpBuilder &tb, Location tl) {
+        scf::YieldOp::create(tb, tl, ValueRange{CodeBuilder(tb, tl).ci1(true)});
+      },
+      [&](OpBuilder &eb, Location el) {
+        CodeBuilder ecb(eb, el);
+        Value key = bigBirdKey(ecb, seed, h, r, c);
+        auto loop = scf::ForOp::create(
+            eb, el, ecb.c64(0), nkb, ecb.c64(1), ValueRange{ecb.c64(0)},
+            [&](OpBuilder &ib, Location il, Value x, ValueRange acc) {
+              CodeBuilder icb(ib, il);
+              Value kx = bigBirdKey(icb, seed, h, r, x);
+              Value before = icb.land(icb.lnot(fixedAllowed(icb, r, x)),
+                                      keyLess(icb, kx, x, key, c));
+              Value inc = arith::ExtUIOp::create(ib, il, ib.getI64Type(),
+                                                 before)
+                              .getResult();
+              scf::YieldOp::create(ib, il, ValueRange{icb.add(acc[0], inc)});
+            });
+        scf::YieldOp::create(eb, el,
+                             ValueRange{ecb.lt(loop.getResult(0), random)});
+      });
+  return rank.getResult(0);
+}
+
 Value mlir::attn::BigBirdParams::allowed(CodeBuilder &cb, Value h, Value r,
                                          Value c, Value thrKey, Value thrC) {
   Value fixed = fixedAllowed(cb, r, c);
@@ -278,6 +475,55 @@ Value mlir::attn::loadTable(CodeBuilder &cb, StringRef name, MemRefType type,
   if (loaded.getType().getIntOrFloatBitWidth() < 64)
     loaded = arith::ExtSIOp::create(cb.b, cb.loc, cb.b.getI64Type(), loaded);
   return loaded;
+}
+
+GlobalPositions mlir::attn::getGlobalPositions(OpBuilder &b, Location loc,
+                                               ModuleOp module, GlobalOp op) {
+  ArrayRef<int64_t> positions = op.getPositions();
+  GlobalPositions t;
+  t.size = positions.size();
+  t.type = MemRefType::get({t.size}, b.getI64Type());
+  llvm::hash_code hash =
+      llvm::hash_combine_range(positions.begin(), positions.end());
+  t.name = "__attn_global_" + llvm::utohexstr(static_cast<uint64_t>(hash)) +
+           "_" + std::to_string(t.size);
+  SymbolTable symbols(module);
+  if (!symbols.lookup(t.name)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    auto type = RankedTensorType::get({t.size}, b.getI64Type());
+    memref::GlobalOp::create(b, loc, t.name, b.getStringAttr("private"),
+                             t.type, DenseElementsAttr::get(type, positions),
+                             /*constant=*/true, IntegerAttr());
+  }
+  return t;
+}
+
+/// The largest i with table[i] <= x (0 when there is none), by a binary
+/// search whose steps are fixed by the size: straight-line code, log2(size)
+/// loads.
+static Value lastAtMost(const GlobalPositions &t, CodeBuilder &cb, Value x) {
+  Value base = cb.c64(0);
+  for (int64_t len = t.size; len > 1;) {
+    int64_t half = len / 2;
+    Value probe = cb.add(base, cb.c64(half));
+    Value v = loadTable(cb, t.name, t.type, {probe});
+    base = cb.select(cb.le(v, x), probe, base);
+    len -= half;
+  }
+  return base;
+}
+
+Value mlir::attn::GlobalPositions::contains(CodeBuilder &cb, Value x) const {
+  Value v = loadTable(cb, name, type, {lastAtMost(*this, cb, x)});
+  return cb.eq(v, x);
+}
+
+Value mlir::attn::GlobalPositions::countAtMost(CodeBuilder &cb,
+                                               Value x) const {
+  Value i = lastAtMost(*this, cb, x);
+  Value v = loadTable(cb, name, type, {i});
+  return cb.select(cb.le(v, x), cb.add(i, cb.c64(1)), cb.c64(0));
 }
 
 BlockTables mlir::attn::getBlockTables(OpBuilder &b, Location loc,
@@ -362,8 +608,13 @@ Value SinkOp::buildElement(OpBuilder &b, CodegenState &s) {
 }
 Value GlobalOp::buildElement(OpBuilder &b, CodegenState &s) {
   CodeBuilder cb(b, s.loc);
+  ArrayRef<int64_t> positions = getPositions();
+  if (positions.size() > kGlobalChainMax) {
+    GlobalPositions table = getGlobalPositions(b, s.loc, s.module, *this);
+    return cb.lor(table.contains(cb, s.p), table.contains(cb, s.k));
+  }
   Value result = cb.ci1(false);
-  for (int64_t pos : getPositions()) {
+  for (int64_t pos : positions) {
     Value c = cb.c64(pos);
     result = cb.lor(result, cb.lor(cb.eq(s.p, c), cb.eq(s.k, c)));
   }
@@ -417,8 +668,27 @@ Value BigBirdOp::buildElement(OpBuilder &b, CodegenState &s) {
                    s.lookup(getGlobals()), s.lookup(getRandom()),
                    s.lookup(getSeed())};
   Value r = cb.floorDiv(s.p, bp.block), c = cb.floorDiv(s.k, bp.block);
-  auto [thrKey, thrC] = bp.threshold(cb, s.h, r, bp.numKeyBlocks(cb, s.nk));
-  return bp.allowed(cb, s.h, r, c, thrKey, thrC);
+  // A few random blocks: the threshold in one pass (R slots).
+  if (std::optional<int64_t> R = getConstantIntValue(bp.random);
+      R && *R >= 1 && *R <= 8) {
+    auto [thrKey, thrC] = bp.threshold(cb, s.h, r, bp.numKeyBlocks(cb, s.nk));
+    return bp.allowed(cb, s.h, r, c, thrKey, thrC);
+  }
+  // Else the rank of c among the row's candidates: one pass over the key
+  // blocks whatever `random` is (none when every candidate is chosen).
+  Value fixed = bp.fixedAllowed(cb, r, c);
+  auto ifOp = scf::IfOp::create(
+      b, s.loc, fixed,
+      [&](OpBuilder &tb, Location tl) {
+        scf::YieldOp::create(tb, tl, ValueRange{CodeBuilder(tb, tl).ci1(true)});
+      },
+      [&](OpBuilder &eb, Location el) {
+        CodeBuilder ecb(eb, el);
+        Value chosen =
+            bp.chosen(ecb, s.h, r, c, bp.numKeyBlocks(ecb, s.nk));
+        scf::YieldOp::create(eb, el, ValueRange{chosen});
+      });
+  return ifOp.getResult(0);
 }
 Value Window2dOp::buildElement(OpBuilder &b, CodegenState &s) {
   CodeBuilder cb(b, s.loc);

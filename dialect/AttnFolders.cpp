@@ -2,6 +2,8 @@
 #include "dialect/AttnOps.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -17,7 +19,10 @@ static bool leq(Value a, Value b) {
 }
 static bool leqPlus(Value a, int64_t delta, Value b) {
   auto x = getConstantInt(a), y = getConstantInt(b);
-  return x && y && *x + delta <= *y;
+  int64_t sum;
+  // Constants may be anything here (attn-check-ranges has not run on every
+  // input): an overflowing sum proves nothing.
+  return x && y && !__builtin_add_overflow(*x, delta, &sum) && sum <= *y;
 }
 
 /// Primitive facts: is every pair of `a` also a pair of `b`?
@@ -51,7 +56,8 @@ static bool primitiveSubset(Operation *a, Operation *b) {
   if (auto s = dyn_cast<GlobalOp>(a))
     if (auto t = dyn_cast<GlobalOp>(b))
       return llvm::all_of(s.getPositions(), [&](int64_t p) {
-        return llvm::is_contained(t.getPositions(), p);
+        return std::binary_search(t.getPositions().begin(),
+                                  t.getPositions().end(), p); // sorted
       });
   return false;
 }

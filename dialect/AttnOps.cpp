@@ -19,17 +19,14 @@ std::optional<int64_t> mlir::attn::getConstantInt(Value v) {
 }
 
 //===----------------------------------------------------------------------===//
-// Parameter range checks shared by the primitive verifiers
+// Primitive verifiers
+//
+// They check the op itself (grids, tables, positions), not the values of its
+// operands: a constant operand out of range (a window of 0) is valid IR that
+// folding or inlining may produce, and attn-check-ranges reports it where the
+// user wrote the value (MLIR's rule: a verifier does not look at the ops that
+// define its operands).
 //===----------------------------------------------------------------------===//
-
-/// Fails when `v` is a constant below `min`.
-static LogicalResult checkAtLeast(Operation *op, Value v, int64_t min,
-                                  StringRef name) {
-  if (auto c = getConstantInt(v); c && *c < min)
-    return op->emitOpError() << name << " must be at least " << min
-                             << ", got " << *c;
-  return success();
-}
 
 static LogicalResult verifyGrid(Operation *op, ArrayRef<int64_t> grid) {
   if (grid.size() != 2)
@@ -41,16 +38,6 @@ static LogicalResult verifyGrid(Operation *op, ArrayRef<int64_t> grid) {
   return success();
 }
 
-LogicalResult SlidingOp::verify() {
-  return checkAtLeast(*this, getWindow(), 1, "window");
-}
-LogicalResult BandOp::verify() {
-  return failure(failed(checkAtLeast(*this, getLeft(), 0, "left")) ||
-                 failed(checkAtLeast(*this, getRight(), 0, "right")));
-}
-LogicalResult SinkOp::verify() {
-  return checkAtLeast(*this, getCount(), 0, "count");
-}
 LogicalResult GlobalOp::verify() {
   ArrayRef<int64_t> pos = getPositions();
   for (size_t i = 0; i < pos.size(); ++i) {
@@ -61,29 +48,7 @@ LogicalResult GlobalOp::verify() {
   }
   return success();
 }
-LogicalResult BlockSlidingOp::verify() {
-  return failure(failed(checkAtLeast(*this, getBlock(), 1, "block")) ||
-                 failed(checkAtLeast(*this, getWindow(), 1, "window")));
-}
-LogicalResult Power2Op::verify() {
-  return checkAtLeast(*this, getBlock(), 1, "block");
-}
-LogicalResult StripeOp::verify() {
-  if (failed(checkAtLeast(*this, getStride(), 1, "stride")) ||
-      failed(checkAtLeast(*this, getWidth(), 1, "width")))
-    return failure();
-  auto s = getConstantInt(getStride()), w = getConstantInt(getWidth());
-  if (s && w && *w > *s)
-    return emitOpError() << "width must not exceed the stride, got width "
-                         << *w << " and stride " << *s;
-  return success();
-}
-LogicalResult StridedOp::verify() {
-  return checkAtLeast(*this, getStride(), 1, "stride");
-}
 LogicalResult BlockLayoutOp::verify() {
-  if (failed(checkAtLeast(*this, getBlock(), 1, "block")))
-    return failure();
   auto type = llvm::cast<ShapedType>(getTable().getType());
   if (type.getRank() != 2 && type.getRank() != 3)
     return emitOpError() << "table must have rank 2 [rows, cols] or 3 "
@@ -96,30 +61,8 @@ LogicalResult BlockLayoutOp::verify() {
       return emitOpError("table dimensions must be positive");
   return success();
 }
-LogicalResult BigBirdOp::verify() {
-  return failure(failed(checkAtLeast(*this, getBlock(), 1, "block")) ||
-                 failed(checkAtLeast(*this, getWindow(), 0, "window")) ||
-                 failed(checkAtLeast(*this, getGlobals(), 0, "globals")) ||
-                 failed(checkAtLeast(*this, getRandom(), 0, "random")));
-}
-LogicalResult Window2dOp::verify() {
-  return failure(failed(verifyGrid(*this, getGrid())) ||
-                 failed(checkAtLeast(*this, getHeight(), 1, "height")) ||
-                 failed(checkAtLeast(*this, getWidth(), 1, "width")));
-}
-LogicalResult NeighborhoodOp::verify() {
-  if (failed(verifyGrid(*this, getGrid())) ||
-      failed(checkAtLeast(*this, getHeight(), 1, "height")) ||
-      failed(checkAtLeast(*this, getWidth(), 1, "width")))
-    return failure();
-  auto kh = getConstantInt(getHeight()), kw = getConstantInt(getWidth());
-  ArrayRef<int64_t> grid = getGrid();
-  if ((kh && *kh > grid[0]) || (kw && *kw > grid[1]))
-    return emitOpError() << "neighborhood " << (kh ? *kh : 0) << "x"
-                         << (kw ? *kw : 0) << " does not fit the grid "
-                         << grid[0] << "x" << grid[1];
-  return success();
-}
+LogicalResult Window2dOp::verify() { return verifyGrid(*this, getGrid()); }
+LogicalResult NeighborhoodOp::verify() { return verifyGrid(*this, getGrid()); }
 LogicalResult AxialOp::verify() { return verifyGrid(*this, getGrid()); }
 
 //===----------------------------------------------------------------------===//

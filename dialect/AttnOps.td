@@ -23,12 +23,13 @@ class Attn_MaskOp<string mnemonic, list<Trait> traits = []>
 }
 
 // A primitive whose parameters are i64 operands (constants or run-time).
+// The ranges of those values are checked by attn-check-ranges, not by a
+// verifier (folding and inlining may make any of them a constant).
 class Attn_PrimitiveOp<string mnemonic, dag params, string fmt,
                        list<Trait> traits = []>
     : Attn_MaskOp<mnemonic, traits> {
   let arguments = params;
   let assemblyFormat = fmt;
-  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -150,6 +151,7 @@ def Attn_StridedOp : Attn_PrimitiveOp<"strided", (ins I64:$stride),
 def Attn_BlockLayoutOp : Attn_PrimitiveOp<"block_layout",
     (ins I64:$block, ElementsAttr:$table),
     "`(` $block `)` `table` $table attr-dict"> {
+  let hasVerifier = 1;
   let summary = "table[h][p/block][k/block] (or table[p/block][k/block])";
   let extraClassDeclaration = [{
     bool isPerHead() { return ::llvm::cast<::mlir::ShapedType>(getTable().getType()).getRank() == 3; }
@@ -165,15 +167,18 @@ def Attn_BigBirdOp : Attn_PrimitiveOp<"bigbird",
 def Attn_Window2dOp : Attn_PrimitiveOp<"window2d",
     (ins I64:$height, I64:$width, I64:$shift, DenseI64ArrayAttr:$grid),
     "`(` $height `,` $width `,` $shift `)` `grid` $grid attr-dict"> {
+  let hasVerifier = 1;
   let summary = "same (shifted) window in both grid axes";
 }
 def Attn_NeighborhoodOp : Attn_PrimitiveOp<"neighborhood",
     (ins I64:$height, I64:$width, DenseI64ArrayAttr:$grid),
     "`(` $height `,` $width `)` `grid` $grid attr-dict"> {
+  let hasVerifier = 1;
   let summary = "NATTEN neighborhood, shifted at the border";
 }
 def Attn_AxialOp : Attn_PrimitiveOp<"axial", (ins DenseI64ArrayAttr:$grid),
     "`grid` $grid attr-dict"> {
+  let hasVerifier = 1;
   let summary = "qy == ky or qx == kx";
 }
 

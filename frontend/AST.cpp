@@ -108,8 +108,8 @@ void mlir::attn::ast::dump(const Expr &e, llvm::raw_ostream &os,
     return;
   case ExprKind::Binary:
     os << "Binary " << spelling(e.binaryOp) << "\n";
-    dump(*e.operands[0], os, indent + 2);
-    dump(*e.operands[1], os, indent + 2);
+    for (const ExprPtr &x : e.operands)
+      dump(*x, os, indent + 2);
     return;
   case ExprKind::List:
     os << "List (" << e.operands.size() << ")\n";

@@ -71,7 +71,11 @@ struct Expr {
   std::string name;       // Ident, Call (callee), String (decoded)
   UnaryOp unaryOp = UnaryOp::Not;
   BinaryOp binaryOp = BinaryOp::Or;
-  std::vector<ExprPtr> operands; // Unary: 1, Binary: 2, List: elements
+  /// Unary: 1; Binary: 2, or 2 and more for a flat chain of `|` or `&`
+  /// (then `opLocs` holds the operator tokens, `loc` is the first); List:
+  /// the elements.
+  std::vector<ExprPtr> operands;
+  std::vector<llvm::SMLoc> opLocs;
   std::vector<Arg> args;         // Call
 
   explicit Expr(ExprKind kind, llvm::SMLoc loc) : kind(kind), loc(loc) {}

@@ -19,11 +19,13 @@ using namespace mlir::attn;
 static constexpr llvm::StringLiteral kPreludeName = "prelude.attn";
 
 static std::unique_ptr<ast::Module>
-parseBuffer(llvm::SourceMgr &sm, unsigned bufferId, MLIRContext *ctx) {
+parseBuffer(llvm::SourceMgr &sm, unsigned bufferId, MLIRContext *ctx,
+            bool isPrelude = false) {
   Parser parser(sm.getMemoryBuffer(bufferId)->getBuffer(),
                 [&](llvm::SMLoc l, const llvm::Twine &msg) {
                   emitError(getLoc(ctx, sm, l), msg);
                 });
+  parser.reserveInternalNames = !isPrelude;
   return parser.parseModule();
 }
 
@@ -53,7 +55,7 @@ OwningOpRef<ModuleOp> mlir::attn::importAttn(llvm::SourceMgr &sm,
     return nullptr;
   std::unique_ptr<ast::Module> prelude;
   if (opts.includePrelude) {
-    prelude = parseBuffer(sm, getPreludeBuffer(sm), ctx);
+    prelude = parseBuffer(sm, getPreludeBuffer(sm), ctx, /*isPrelude=*/true);
     if (!prelude)
       return nullptr;
     for (auto &p : prelude->patterns)

@@ -7,7 +7,9 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/MLIRGen.h"
 
+#include "dialect/AttnLimits.h"
 #include "dialect/AttnOps.h"
+#include "dialect/AttnPrimitives.h"
 #include "runtime/Npy.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -70,69 +72,8 @@ llvm::StringRef kindName(Kind k) {
 
 llvm::StringRef kindName(ParamType t) { return spelling(t); }
 
-enum class ArgKind { Int, Positions, Table };
-
-struct PrimArg {
-  const char *name;
-  ArgKind kind = ArgKind::Int;
-  std::optional<int64_t> defaultValue = std::nullopt;
-  int64_t min = INT64_MIN;
-  bool computedDefault = false; // stripe's offset = s - width
-};
-
-struct Primitive {
-  const char *name;
-  std::vector<PrimArg> args;
-  bool grid = false;
-};
-
-const std::vector<Primitive> &primitives() {
-  static const std::vector<Primitive> table = {
-      {"full", {}},
-      {"causal", {}},
-      {"sliding", {{"w", ArgKind::Int, std::nullopt, 1}}},
-      {"band",
-       {{"left", ArgKind::Int, std::nullopt, 0},
-        {"right", ArgKind::Int, std::nullopt, 0}}},
-      {"sink", {{"n", ArgKind::Int, std::nullopt, 0}}},
-      {"global", {{"positions", ArgKind::Positions}}},
-      {"block_sliding",
-       {{"block", ArgKind::Int, std::nullopt, 1},
-        {"window", ArgKind::Int, std::nullopt, 1}}},
-      {"power2", {{"block", ArgKind::Int, std::nullopt, 1}}},
-      {"stripe",
-       {{"s", ArgKind::Int, std::nullopt, 1},
-        {"width", ArgKind::Int, 1, 1},
-        {"offset", ArgKind::Int, std::nullopt, INT64_MIN, true}}},
-      {"strided", {{"s", ArgKind::Int, std::nullopt, 1}}},
-      {"block_layout",
-       {{"block", ArgKind::Int, std::nullopt, 1}, {"table", ArgKind::Table}}},
-      {"bigbird",
-       {{"block", ArgKind::Int, std::nullopt, 1},
-        {"window", ArgKind::Int, 3, 0},
-        {"globals", ArgKind::Int, 1, 0},
-        {"random", ArgKind::Int, 3, 0},
-        {"seed", ArgKind::Int, 0}}},
-      {"window2d",
-       {{"wh", ArgKind::Int, std::nullopt, 1},
-        {"ww", ArgKind::Int, std::nullopt, 1},
-        {"shift", ArgKind::Int, 0, 0}},
-       true},
-      {"neighborhood",
-       {{"kh", ArgKind::Int, std::nullopt, 1},
-        {"kw", ArgKind::Int, std::nullopt, 1}},
-       true},
-      {"axial", {}, true},
-  };
-  return table;
-}
-
-const Primitive *lookupPrimitive(llvm::StringRef name) {
-  for (const Primitive &p : primitives())
-    if (name == p.name)
-      return &p;
-  return nullptr;
-}
+using ArgKind = PrimArgKind;
+using PrimArg = PrimitiveArg;
 
 /// Built-in integer functions: name and arity.
 std::optional<unsigned> functionArity(llvm::StringRef name) {
@@ -272,7 +213,7 @@ public:
 private:
   static constexpr unsigned kMaxCallDepth = 64;
 
-  Location loc(llvm::SMLoc l) { return getLoc(ctx, sm, l); }
+  Location loc(llvm::SMLoc l);
   LogicalResult error(llvm::SMLoc l, const llvm::Twine &msg) {
     if (!hadError)
       emitError(loc(l), msg);
@@ -291,6 +232,7 @@ private:
   FailureOr<Ty> computeType(const Expr &e);
   FailureOr<Ty> identType(const Expr &e);
   FailureOr<Ty> binaryType(const Expr &e);
+  FailureOr<Ty> chainType(const Expr &e);
   FailureOr<Ty> callType(const Expr &e);
   LogicalResult matchArgs(const Expr &call, llvm::ArrayRef<std::string> names,
                           llvm::ArrayRef<bool> hasDefault,
@@ -303,6 +245,8 @@ private:
   LogicalResult checkTable(const Arg &arg, CallInfo &info);
   LogicalResult checkInlineTable(const Expr &list, CallInfo &info);
   LogicalResult checkFileTable(const Expr &call, CallInfo &info);
+  LogicalResult checkTableSize(llvm::ArrayRef<int64_t> shape, llvm::SMLoc at,
+                               const std::string &what);
 
   // Generation.
   LogicalResult ensurePattern(const PatternDecl *decl, const Grid &grid,
@@ -314,6 +258,7 @@ private:
   Value genPredicate(llvm::ArrayRef<const Expr *> exprs, BinaryOp combine,
                      llvm::SMLoc l);
   Value genScalar(const Expr &e);
+  std::function<Value(Location, Value, Value)> boolCombiner(BinaryOp op);
   Value genDivRem(const Expr &e, Value a, Value b);
   Value genFunction(const Expr &e);
   Value genPrimitive(const Expr &e, CallInfo &info);
@@ -330,6 +275,11 @@ private:
   Type maskTy, i64, i1, f64;
   bool hadError = false;
 
+  /// Line starts of each buffer, for loc(): SourceMgr finds a column by
+  /// scanning back to the line start, quadratic on a long one-line file.
+  llvm::DenseMap<unsigned, std::vector<const char *>> lineStarts;
+  llvm::DenseMap<unsigned, StringAttr> bufferNames;
+
   llvm::StringMap<const PatternDecl *> userMap, preludeMap;
   llvm::StringMap<PatternOp> done;
   std::vector<PatternOp> preludeOps;
@@ -340,6 +290,27 @@ private:
 };
 
 } // namespace
+
+Location Generator::loc(llvm::SMLoc l) {
+  unsigned buf = l.isValid() ? sm.FindBufferContainingLoc(l) : 0;
+  if (!buf)
+    return UnknownLoc::get(ctx);
+  std::vector<const char *> &starts = lineStarts[buf];
+  if (starts.empty()) {
+    llvm::StringRef text = sm.getMemoryBuffer(buf)->getBuffer();
+    starts.push_back(text.begin());
+    for (const char &c : text)
+      if (c == '\n')
+        starts.push_back(&c + 1);
+    bufferNames[buf] = StringAttr::get(
+        ctx, sm.getMemoryBuffer(buf)->getBufferIdentifier());
+  }
+  const char *at = l.getPointer();
+  auto it = std::upper_bound(starts.begin(), starts.end(), at);
+  unsigned line = it - starts.begin();
+  unsigned col = at - *(it - 1) + 1;
+  return FileLineColLoc::get(bufferNames[buf], line, col);
+}
 
 //===----------------------------------------------------------------------===//
 // Names
@@ -485,7 +456,34 @@ FailureOr<Ty> Generator::identType(const Expr &e) {
   return error(e.loc, "unknown variable '" + e.name + "'");
 }
 
+/// A chain `x0 | x1 | ...` (or `&`), typed as the left-associated operator
+/// would be: mask when any operand is a mask, else bool.
+FailureOr<Ty> Generator::chainType(const Expr &e) {
+  auto maskLike = [](Ty t) {
+    return t.kind == Kind::Mask || t.kind == Kind::Bool;
+  };
+  FailureOr<Ty> acc = typeOf(*e.operands[0]);
+  if (failed(acc))
+    return failure();
+  for (size_t i = 1; i < e.operands.size(); ++i) {
+    FailureOr<Ty> r = typeOf(*e.operands[i]);
+    if (failed(r))
+      return failure();
+    if (!maskLike(*acc) || !maskLike(*r))
+      return error(e.opLocs[i - 1],
+                   "'" + spelling(e.binaryOp) + "' expects masks or bools, got " +
+                       kindName(acc->kind) + " and " + kindName(r->kind));
+    if (acc->kind == Kind::Bool && r->kind == Kind::Bool)
+      acc = Ty{Kind::Bool, acc->index || r->index};
+    else
+      acc = Ty{Kind::Mask};
+  }
+  return acc;
+}
+
 FailureOr<Ty> Generator::binaryType(const Expr &e) {
+  if (e.binaryOp == BinaryOp::Or || e.binaryOp == BinaryOp::And)
+    return chainType(e);
   FailureOr<Ty> l = typeOf(*e.operands[0]);
   if (failed(l))
     return failure();
@@ -500,14 +498,6 @@ FailureOr<Ty> Generator::binaryType(const Expr &e) {
   std::string got =
       ("got " + kindName(l->kind) + " and " + kindName(r->kind)).str();
   switch (e.binaryOp) {
-  case BinaryOp::Or:
-  case BinaryOp::And:
-    if (maskLike(*l) && maskLike(*r)) {
-      if (l->kind == Kind::Bool && r->kind == Kind::Bool)
-        return Ty{Kind::Bool, index};
-      return Ty{Kind::Mask};
-    }
-    return error(e.loc, "'" + op + "' expects masks or bools, " + got);
   case BinaryOp::Sub:
     if (l->kind == Kind::Int && r->kind == Kind::Int)
       return Ty{Kind::Int, index};
@@ -668,20 +658,24 @@ LogicalResult Generator::checkPrimitiveCall(const Expr &call,
     if (a->value->kind == ExprKind::Ident) {
       const Param *param = cur->decl->findParam(a->value->name);
       if (param && param->defaultValue &&
-          param->defaultValue->kind == ExprKind::Int &&
-          param->defaultValue->intValue < pa.min)
-        return error(param->defaultValue->loc,
-                     "default value of '" + param->name +
-                         "' must be at "
-                         "least " +
-                         std::to_string(pa.min) + " (it is " + what +
-                         "), got " +
-                         std::to_string(param->defaultValue->intValue));
+          param->defaultValue->kind == ExprKind::Int) {
+        int64_t d = param->defaultValue->intValue;
+        std::string problem = checkArgValue(pa, d);
+        // "must be at least 1, got 0" -> "... (it is argument 'w' of ...)".
+        if (!problem.empty()) {
+          size_t got = problem.rfind(", got ");
+          return error(param->defaultValue->loc,
+                       "default value of '" + param->name + "' " +
+                           problem.substr(0, got) + " (it is " + what + ")" +
+                           problem.substr(got));
+        }
+      }
     }
-    if (values[i] && *values[i] < pa.min)
-      return error(a->nameLoc, what + " must be at least " +
-                                   std::to_string(pa.min) + ", got " +
-                                   std::to_string(*values[i]));
+    if (values[i]) {
+      std::string problem = checkArgValue(pa, *values[i]);
+      if (!problem.empty())
+        return error(a->nameLoc, what + " " + problem);
+    }
   }
 
   // Checks between arguments, on literal values only (the dialect verifiers
@@ -715,6 +709,12 @@ LogicalResult Generator::checkPositions(const Expr &arg, CallInfo &info) {
                           "non-negative integer literals, like [0, 1]");
   if (arg.operands.empty())
     return error(arg.loc, "argument 'positions' of 'global' must not be empty");
+  if (static_cast<int64_t>(arg.operands.size()) >
+      ::attn::limits::kMaxGlobalPositions)
+    return error(arg.loc, "'global' takes at most " +
+                              std::to_string(::attn::limits::kMaxGlobalPositions) +
+                              " positions, got " +
+                              std::to_string(arg.operands.size()));
   for (const ExprPtr &x : arg.operands) {
     std::optional<int64_t> v = constInt(*x);
     if (!v)
@@ -723,6 +723,11 @@ LogicalResult Generator::checkPositions(const Expr &arg, CallInfo &info) {
     if (*v < 0)
       return error(x->loc, "global position must be at least 0, got " +
                                std::to_string(*v));
+    if (*v >= ::attn::limits::kMaxLength)
+      return error(x->loc, "global position must be less than the longest "
+                           "supported sequence, 2^40 = " +
+                               std::to_string(::attn::limits::kMaxLength) +
+                               ", got " + std::to_string(*v));
     info.positions.push_back(*v);
   }
   llvm::sort(info.positions);
@@ -753,6 +758,8 @@ LogicalResult Generator::checkInlineTable(const Expr &list, CallInfo &info) {
     return error(list.loc, "block table must be a 2-D [rows][cols] or 3-D "
                            "[heads][rows][cols] list, got " +
                                std::to_string(shape.size()) + "-D");
+  if (failed(checkTableSize(shape, list.loc, "block table")))
+    return failure();
   llvm::SmallVector<bool> values;
   std::function<LogicalResult(const Expr &, unsigned)> flatten =
       [&](const Expr &e, unsigned dim) -> LogicalResult {
@@ -789,6 +796,26 @@ LogicalResult Generator::checkInlineTable(const Expr &list, CallInfo &info) {
   return success();
 }
 
+/// The table becomes constant data in every compiled kernel: its size is
+/// bounded (the product is computed without overflow).
+LogicalResult Generator::checkTableSize(llvm::ArrayRef<int64_t> shape,
+                                        llvm::SMLoc at,
+                                        const std::string &what) {
+  int64_t cells = 1;
+  for (int64_t d : shape) {
+    if (d > ::attn::limits::kMaxTableCells / cells) {
+      std::string dims;
+      for (int64_t x : shape)
+        dims += (dims.empty() ? "" : "x") + std::to_string(x);
+      return error(at, what + " has " + dims + " cells, more than the " +
+                           "supported " +
+                           std::to_string(::attn::limits::kMaxTableCells));
+    }
+    cells *= d;
+  }
+  return success();
+}
+
 LogicalResult Generator::checkFileTable(const Expr &call, CallInfo &info) {
   if (call.args.size() != 1 || !call.args[0].name.empty() ||
       call.args[0].value->kind != ExprKind::String)
@@ -818,6 +845,9 @@ LogicalResult Generator::checkFileTable(const Expr &call, CallInfo &info) {
                               std::to_string(array.shape.size()) + "-D");
   if (array.numel() == 0)
     return error(str.loc, "block table '" + str.name + "' is empty");
+  llvm::SmallVector<int64_t, 3> dims(array.shape.begin(), array.shape.end());
+  if (failed(checkTableSize(dims, str.loc, "block table '" + str.name + "'")))
+    return failure();
   llvm::SmallVector<bool> values;
   values.reserve(array.numel());
   for (size_t i = 0, e = array.numel(); i < e; ++i) {
@@ -1144,23 +1174,72 @@ LogicalResult Generator::genPattern(const PatternDecl *decl, const Grid &grid,
 // Expressions
 //===----------------------------------------------------------------------===//
 
-/// Collects the operands of a chain of the same mask operator (`a & b & c`),
-/// so that all its boolean operands go into one attn.predicate.
+/// Collects the operands of a chain of the same mask operator (`a & b & c`,
+/// parenthesized sub-chains included), so that all its boolean operands go
+/// into one attn.predicate. `opLocs[i]` is the operator before operand i + 1.
 static void flattenChain(const Expr &e, BinaryOp op,
                          llvm::DenseMap<const Expr *, Ty> &types,
                          llvm::SmallVectorImpl<const Expr *> &operands,
                          llvm::SmallVectorImpl<llvm::SMLoc> &opLocs) {
-  for (unsigned i = 0; i < 2; ++i) {
+  for (size_t i = 0; i < e.operands.size(); ++i) {
+    if (i > 0)
+      opLocs.push_back(e.opLocs[i - 1]);
     const Expr &x = *e.operands[i];
     if (x.kind == ExprKind::Binary && x.binaryOp == op &&
         types.lookup(&x).kind == Kind::Mask)
       flattenChain(x, op, types, operands, opLocs);
     else
       operands.push_back(&x);
-    if (i == 0)
-      opLocs.push_back(e.loc);
   }
 }
+
+namespace {
+/// Combines the operands of a chain (`x0 | x1 | ...`) as they are generated.
+/// Up to kLeftDeep operands the result is left-deep, like the source; a
+/// longer chain becomes a balanced tree (depth log2 of the count), so that no
+/// later walk over the IR recurses deeply. The node joining two parts gets
+/// the location of the operator between them.
+class ChainBuilder {
+public:
+  static constexpr size_t kLeftDeep = 64;
+  using MakeFn = std::function<Value(Location, Value, Value)>;
+
+  ChainBuilder(size_t count, MakeFn make)
+      : balanced(count > kLeftDeep), make(std::move(make)) {}
+
+  /// `opLoc` is the operator before `v` (ignored for the first operand).
+  void add(Value v, Location opLoc) {
+    if (!balanced) {
+      acc = acc ? make(opLoc, acc, v) : v;
+      return;
+    }
+    if (!values.empty())
+      locs.push_back(opLoc);
+    values.push_back(v);
+  }
+
+  Value finish() {
+    if (!balanced)
+      return acc;
+    return tree(0, values.size());
+  }
+
+private:
+  Value tree(size_t lo, size_t hi) {
+    if (hi - lo == 1)
+      return values[lo];
+    size_t mid = lo + (hi - lo + 1) / 2;
+    Value l = tree(lo, mid), r = tree(mid, hi);
+    return make(locs[mid - 1], l, r);
+  }
+
+  bool balanced;
+  MakeFn make;
+  Value acc;
+  llvm::SmallVector<Value> values;
+  llvm::SmallVector<Location> locs;
+};
+} // namespace
 
 Value Generator::genMask(const Expr &e) {
   FailureOr<Ty> t = typeOf(e);
@@ -1185,20 +1264,19 @@ Value Generator::genMask(const Expr &e) {
     llvm::SmallVector<const Expr *> operands, bools;
     llvm::SmallVector<llvm::SMLoc> opLocs;
     flattenChain(e, e.binaryOp, cur->types, operands, opLocs);
-    Value acc;
-    unsigned nextOp = 0;
-    auto combine = [&](Value v) {
-      if (!acc) {
-        acc = v;
-        return;
-      }
-      Location ol = loc(opLocs[std::min<size_t>(nextOp++, opLocs.size() - 1)]);
-      if (e.binaryOp == BinaryOp::Or)
-        acc = UnionOp::create(builder, ol, maskTy, acc, v);
-      else
-        acc = IntersectOp::create(builder, ol, maskTy, acc, v);
-    };
-    for (const Expr *x : operands) {
+    // Masks in operand order, then one predicate for all the bools.
+    size_t numMasks = llvm::count_if(operands, [&](const Expr *x) {
+      return cur->types.lookup(x).kind != Kind::Bool;
+    });
+    bool isOr = e.binaryOp == BinaryOp::Or;
+    ChainBuilder chain(numMasks + (numMasks < operands.size()),
+                       [&](Location ol, Value a, Value b) -> Value {
+                         if (isOr)
+                           return UnionOp::create(builder, ol, maskTy, a, b);
+                         return IntersectOp::create(builder, ol, maskTy, a, b);
+                       });
+    Location unknown = UnknownLoc::get(ctx);
+    for (auto [i, x] : llvm::enumerate(operands)) {
       if (cur->types.lookup(x).kind == Kind::Bool) {
         bools.push_back(x);
         continue;
@@ -1206,15 +1284,15 @@ Value Generator::genMask(const Expr &e) {
       Value v = genMask(*x);
       if (!v)
         return {};
-      combine(v);
+      chain.add(v, i ? loc(opLocs[i - 1]) : unknown);
     }
     if (!bools.empty()) {
       Value p = genPredicate(bools, e.binaryOp, bools.front()->loc);
       if (!p)
         return {};
-      combine(p);
+      chain.add(p, loc(opLocs.back()));
     }
-    return acc;
+    return chain.finish();
   }
   case ExprKind::Call: {
     auto it = cur->calls.find(&e);
@@ -1249,19 +1327,14 @@ Value Generator::genPredicate(llvm::ArrayRef<const Expr *> exprs,
   Block *saved = cur->indexBlock;
   cur->indexBlock = block;
   auto restore = llvm::scope_exit([&] { cur->indexBlock = saved; });
-  Value acc;
+  ChainBuilder chain(exprs.size(), boolCombiner(combine));
   for (const Expr *x : exprs) {
     Value v = genScalar(*x);
     if (!v)
       return {};
-    if (!acc)
-      acc = v;
-    else if (combine == BinaryOp::Or)
-      acc = arith::OrIOp::create(builder, loc(x->loc), acc, v);
-    else
-      acc = arith::AndIOp::create(builder, loc(x->loc), acc, v);
+    chain.add(v, loc(x->loc));
   }
-  YieldOp::create(builder, l, acc);
+  YieldOp::create(builder, l, chain.finish());
   return op.getResult();
 }
 
@@ -1296,15 +1369,24 @@ Value Generator::genScalar(const Expr &e) {
     return arith::XOrIOp::create(builder, l, v, t);
   }
   case ExprKind::Binary: {
+    if (e.binaryOp == BinaryOp::Or || e.binaryOp == BinaryOp::And) {
+      ChainBuilder chain(e.operands.size(), boolCombiner(e.binaryOp));
+      for (auto [i, x] : llvm::enumerate(e.operands)) {
+        Value v = genScalar(*x);
+        if (!v)
+          return {};
+        chain.add(v, i ? loc(e.opLocs[i - 1]) : l);
+      }
+      return chain.finish();
+    }
     Value a = genScalar(*e.operands[0]);
     Value b = a ? genScalar(*e.operands[1]) : Value();
     if (!b)
       return {};
     switch (e.binaryOp) {
     case BinaryOp::Or:
-      return arith::OrIOp::create(builder, l, a, b);
     case BinaryOp::And:
-      return arith::AndIOp::create(builder, l, a, b);
+      return {}; // handled above
     case BinaryOp::Add:
       return arith::AddIOp::create(builder, l, a, b);
     case BinaryOp::Sub:
@@ -1335,6 +1417,16 @@ Value Generator::genScalar(const Expr &e) {
     (void)error(e.loc, "internal error: not a scalar expression");
     return {};
   }
+}
+
+/// Builds `a | b` or `a & b` on i1.
+std::function<Value(Location, Value, Value)>
+Generator::boolCombiner(BinaryOp op) {
+  return [this, op](Location l, Value a, Value b) -> Value {
+    if (op == BinaryOp::Or)
+      return arith::OrIOp::create(builder, l, a, b);
+    return arith::AndIOp::create(builder, l, a, b);
+  };
 }
 
 /// Floor division and the non-negative remainder (Python semantics). A

@@ -1,6 +1,7 @@
 //===- Parser.cpp - recursive-descent parser for .attn files --------------===//
 #include "frontend/Parser.h"
 
+#include "dialect/AttnLimits.h"
 #include "llvm/ADT/StringExtras.h"
 
 #include <cerrno>
@@ -134,6 +135,15 @@ std::unique_ptr<PatternDecl> Parser::parsePattern() {
   }
   p->name = tok.text.str();
   p->loc = tok.loc;
+  // Generated names (specializations like swin__grid14x14, the prelude's
+  // shadowed patterns, the classifier's P__mask) all contain "__": a user
+  // name never can, so the two never meet.
+  if (reserveInternalNames && tok.text.contains("__")) {
+    errorHere("pattern name '" + tok.text +
+              "' is reserved: names containing '__' are attnc's internal "
+              "names");
+    return nullptr;
+  }
   advance();
 
   if (tok.is(TokenKind::LParen)) {
@@ -259,6 +269,10 @@ bool Parser::parseItem(PatternDecl &p) {
       return false;
     if (*n < 1)
       return error(valueLoc, "'heads' must be at least 1");
+    if (*n > ::attn::limits::kMaxHeads)
+      return error(valueLoc, "'heads' must be at most " +
+                                 llvm::Twine(::attn::limits::kMaxHeads) +
+                                 ", got " + llvm::Twine(*n));
     p.heads = *n;
     p.headsLoc = loc;
     return true;
@@ -299,6 +313,12 @@ bool Parser::parseItem(PatternDecl &p) {
       return error(hLoc, "grid height must be at least 1");
     if (*w < 1)
       return error(wLoc, "grid width must be at least 1");
+    // Compared by division: H * W itself may not fit in 64 bits.
+    if (*h > ::attn::limits::kMaxLength / *w)
+      return error(hLoc, "grid(" + llvm::Twine(*h) + ", " + llvm::Twine(*w) +
+                             ") has more tokens than the supported " +
+                             llvm::Twine(::attn::limits::kMaxLength) +
+                             " (2^40)");
     p.layout = LayoutKind::Grid;
     p.gridH = *h;
     p.gridW = *w;
@@ -398,30 +418,36 @@ ExprPtr Parser::parseExpr() {
   return parseOr();
 }
 
-ExprPtr Parser::parseOr() {
-  ExprPtr lhs = parseAnd();
-  while (lhs && tok.is(TokenKind::Pipe)) {
-    llvm::SMLoc loc = tok.loc;
+/// `a | b | c` (and `&` alike) is one node with every operand: a flat chain
+/// is not nesting, so its length does not count toward kMaxDepth, and no
+/// later walk recurses along it.
+ExprPtr Parser::parseChain(BinaryOp op, TokenKind opTok,
+                           ExprPtr (Parser::*operand)()) {
+  ExprPtr first = (this->*operand)();
+  if (!first || !tok.is(opTok))
+    return first;
+  auto e = std::make_unique<Expr>(ExprKind::Binary, tok.loc);
+  e->binaryOp = op;
+  e->operands.push_back(std::move(first));
+  while (tok.is(opTok)) {
+    e->opLocs.push_back(tok.loc);
     advance();
-    ExprPtr rhs = parseAnd();
+    ExprPtr rhs = (this->*operand)();
     if (!rhs)
       return nullptr;
-    lhs = makeBinary(BinaryOp::Or, loc, std::move(lhs), std::move(rhs));
+    e->operands.push_back(std::move(rhs));
   }
-  return lhs;
+  if (!checkDepth(*e))
+    return nullptr;
+  return e;
+}
+
+ExprPtr Parser::parseOr() {
+  return parseChain(BinaryOp::Or, TokenKind::Pipe, &Parser::parseAnd);
 }
 
 ExprPtr Parser::parseAnd() {
-  ExprPtr lhs = parseCmp();
-  while (lhs && tok.is(TokenKind::Amp)) {
-    llvm::SMLoc loc = tok.loc;
-    advance();
-    ExprPtr rhs = parseCmp();
-    if (!rhs)
-      return nullptr;
-    lhs = makeBinary(BinaryOp::And, loc, std::move(lhs), std::move(rhs));
-  }
-  return lhs;
+  return parseChain(BinaryOp::And, TokenKind::Amp, &Parser::parseCmp);
 }
 
 static std::optional<BinaryOp> comparisonOp(TokenKind k) {

@@ -18,11 +18,16 @@ public:
   using ErrorFn = std::function<void(llvm::SMLoc, const llvm::Twine &)>;
 
   /// Deepest expression nesting accepted: parentheses, lists, unary chains
-  /// and operator chains all count. Keeps every recursive walk over the tree
+  /// and arithmetic operator chains count; a flat chain of `|` or `&` is one
+  /// level however long. Keeps every recursive walk over the tree
   /// (here, in MLIRGen, in destructors) far from the stack limit.
   static constexpr unsigned kMaxDepth = 256;
 
   Parser(llvm::StringRef buffer, ErrorFn onError);
+
+  /// User files may not name patterns with "__" (attnc's internal names);
+  /// the embedded prelude is parsed with this off.
+  bool reserveInternalNames = true;
 
   std::unique_ptr<ast::Module> parseModule();
   /// Parses a whole buffer as one expression (for tests and tools).
@@ -47,6 +52,8 @@ private:
   ast::ExprPtr parseLiteral();
 
   ast::ExprPtr parseExpr();
+  ast::ExprPtr parseChain(ast::BinaryOp op, TokenKind opTok,
+                          ast::ExprPtr (Parser::*operand)());
   ast::ExprPtr parseOr();
   ast::ExprPtr parseAnd();
   ast::ExprPtr parseCmp();

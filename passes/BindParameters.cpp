@@ -107,7 +107,10 @@ struct BindParameters
         runtime.push_back(true);
         continue;
       }
-      Value c = arith::ConstantOp::create(b, p.getLoc(), value);
+      // Named after the parameter, so that messages about the value can
+      // say where it came from.
+      Value c = arith::ConstantOp::create(
+          b, NameLoc::get(b.getStringAttr(name), p.getLoc()), value);
       arg.replaceAllUsesWith(c);
       erase.set(i);
     }

@@ -121,7 +121,9 @@ struct ClassifyTiles
                         << "' is not bound (run attn-bind-parameters first)";
           return signalPassFailure();
         }
-      if (failed(emitFunction(p, Mode::Element)) ||
+      // The generated code is exact only within the index range.
+      if (failed(checkIndexRanges(p)) ||
+          failed(emitFunction(p, Mode::Element)) ||
           failed(emitFunction(p, Mode::Tile)))
         return signalPassFailure();
       Builder b(p.getContext());

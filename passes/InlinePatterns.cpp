@@ -10,6 +10,46 @@ namespace mlir::attn {
 using namespace mlir;
 using namespace mlir::attn;
 
+/// The name the user calls a pattern by: its symbol without the suffixes
+/// of specializations ("swin__grid14x14" is swin).
+static StringRef userName(PatternOp p) {
+  return p.getSymName().split("__").first;
+}
+
+/// Records, on an inlined primitive, which of its operands are arguments of
+/// the call (see kOriginsAttrName): a range error in such a value is the
+/// caller's, at the argument it passed. Operands computed inside the callee
+/// lose any older note, which points into the callee.
+static void noteOrigins(Operation &original, Operation *clone,
+                        PatternOp callee, CallOp call) {
+  if (!isa<MaskOpInterface>(clone) || clone->getNumOperands() == 0)
+    return;
+  MLIRContext *ctx = clone->getContext();
+  Block &body = callee.getBodyBlock();
+  SmallVector<Attribute> origins;
+  bool any = false;
+  for (Value v : original.getOperands()) {
+    auto arg = dyn_cast<BlockArgument>(v);
+    if (!arg || arg.getOwner() != &body) {
+      origins.push_back(UnitAttr::get(ctx));
+      continue;
+    }
+    Value actual = call.getArgs()[arg.getArgNumber()];
+    Location at = actual.getDefiningOp() ? actual.getDefiningOp()->getLoc()
+                                         : call.getLoc();
+    std::string what = ("argument '" +
+                        callee.getParamName(arg.getArgNumber()) + "' of '" +
+                        userName(callee) + "'")
+                           .str();
+    origins.push_back(NameLoc::get(StringAttr::get(ctx, what), at));
+    any = true;
+  }
+  if (any)
+    clone->setAttr(kOriginsAttrName, ArrayAttr::get(ctx, origins));
+  else
+    clone->removeAttr(kOriginsAttrName);
+}
+
 namespace {
 struct InlinePatterns
     : mlir::attn::impl::AttnInlinePatternsPassBase<InlinePatterns> {
@@ -87,6 +127,7 @@ struct InlinePatterns
           clone->walk([&](Operation *nested) {
             nested->setLoc(CallSiteLoc::get(nested->getLoc(), call.getLoc()));
           });
+          noteOrigins(op, clone, callee, call);
         }
         call.replaceAllUsesWith(map.lookup(callee.getMask()));
         call.erase();

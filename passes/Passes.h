@@ -20,6 +20,17 @@ namespace mlir::attn {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
+/// Left by attn-inline-patterns on an inlined primitive for
+/// attn-check-ranges (which removes it): per operand, a NameLoc naming the
+/// called pattern's parameter the value was passed as ("argument 'block' of
+/// 'power'") at the call's argument, or a unit attribute.
+inline constexpr llvm::StringLiteral kOriginsAttrName = "attn.origins";
+
+/// The checks of attn-check-ranges on one pattern (attn-classify-tiles runs
+/// them again: the code it emits relies on them). Emits one error and fails
+/// at the first problem.
+LogicalResult checkIndexRanges(PatternOp pattern);
+
 /// What a pattern requires of the run-time shape: its head count, grid, and
 /// block-layout tables covering the block grid (PATTERNS.md).
 struct ShapeRequirements {
@@ -30,11 +41,26 @@ struct ShapeRequirements {
     int64_t heads; // 0 for a table shared by every head
   };
   std::vector<Table> tables;
+  /// One per run-time parameter, in order: the values it accepts.
+  struct Param {
+    std::string name;
+    bool isBool = false;
+    int64_t min = 0, max = 0;
+    /// Why `min` is what it is ("argument 'w' of 'sliding'"), or empty.
+    std::string minReason;
+  };
+  std::vector<Param> params;
 };
 ShapeRequirements getShapeRequirements(PatternOp pattern);
-/// Empty when `heads` x `nq` x `nk` fits, else the reason.
+/// Empty when `heads` x `nq` x `nk` fits, else the reason (the limits of
+/// dialect/AttnLimits.h included).
 std::string checkShape(const ShapeRequirements &req, StringRef pattern,
                        int64_t heads, int64_t nq, int64_t nk);
+/// Empty when `values` (one per run-time parameter, in order) are accepted,
+/// else the reason. Every place that takes run-time parameter values calls
+/// it before running anything.
+std::string checkRuntimeParams(const ShapeRequirements &req, StringRef pattern,
+                               ArrayRef<int64_t> values);
 
 /// Names of the functions attn-classify-tiles emits for a pattern.
 inline std::string maskFunctionName(StringRef pattern) {

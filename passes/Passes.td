@@ -60,6 +60,23 @@ def AttnSimplifyMasksPass : Pass<"attn-simplify-masks", "::mlir::ModuleOp"> {
   ];
 }
 
+def AttnCheckRangesPass : Pass<"attn-check-ranges", "::mlir::ModuleOp"> {
+  let summary = "Check the value ranges of the index arithmetic";
+  let description = [{
+    Proves, by interval arithmetic, that no integer of a pattern's index
+    arithmetic leaves the index range [-2^62, 2^62] for any shape attnc
+    accepts (lengths and batch up to 2^40, the declared heads or up to 65536,
+    run-time parameters within +-2^40), so that 64-bit code is exact on every
+    backend. Checks every primitive argument whose value is known against its
+    range (a window of at least 1, ...). Runs before attn-simplify-masks,
+    whose constant folding would wrap an overflowing value silently.
+
+    Errors point at the user's source: a value passed to a pattern is
+    reported at the call's argument, naming that pattern's parameter; an
+    error inside an inlined pattern at the outermost call.
+  }];
+}
+
 def AttnVerifyPatternPass : Pass<"attn-verify-pattern", "::mlir::ModuleOp"> {
   let summary = "Whole-pattern checks (heads, grid layout, calls, parameters)";
   let description = [{

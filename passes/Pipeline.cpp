@@ -15,6 +15,8 @@ void mlir::attn::buildAttnPipeline(OpPassManager &pm,
   bindOpts.values.assign(options.values.begin(), options.values.end());
   bindOpts.pattern = options.pattern;
   pm.addPass(createAttnBindParametersPass(bindOpts));
+  // Before simplification, whose constant folding would wrap silently.
+  pm.addPass(createAttnCheckRangesPass());
   pm.addPass(createAttnSimplifyMasksPass());
   pm.addPass(createAttnVerifyPatternPass());
   if (options.stop == Stage::Attn)

@@ -24,7 +24,7 @@ struct PipelineOptions {
   Stage stop = Stage::AttnScheduled;
 };
 
-/// inline -> bind -> simplify -> verify [-> classify tiles].
+/// inline -> bind -> check ranges -> simplify -> verify [-> classify tiles].
 void buildAttnPipeline(OpPassManager &pm, const PipelineOptions &options);
 
 /// Registers `attn-pipeline` for attn-opt.

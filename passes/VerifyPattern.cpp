@@ -1,4 +1,6 @@
 //===- VerifyPattern.cpp - attn-verify-pattern -----------------------------===//
+#include "dialect/AttnLimits.h"
+#include "dialect/AttnPrimitives.h"
 #include "passes/Passes.h"
 
 namespace mlir::attn {
@@ -76,6 +78,33 @@ ShapeRequirements mlir::attn::getShapeRequirements(PatternOp p) {
   req.heads = p.getHeads();
   if (auto layout = p.getLayout())
     req.grid = std::make_pair((*layout)[0], (*layout)[1]);
+  // Run-time parameters: the index range (the compiler assumed it), and the
+  // minimum of a primitive argument they are passed to directly.
+  namespace lim = ::attn::limits;
+  Block &body = p.getBodyBlock();
+  for (unsigned i = 0; i < p.getNumParams(); ++i) {
+    ShapeRequirements::Param param;
+    param.name = p.getParamName(i).str();
+    BlockArgument arg = body.getArgument(i);
+    param.isBool = arg.getType().isInteger(1);
+    param.min = param.isBool ? 0 : -lim::kMaxRuntimeParam;
+    param.max = param.isBool ? 1 : lim::kMaxRuntimeParam;
+    for (OpOperand &use : arg.getUses()) {
+      Operation *user = use.getOwner();
+      if (!isa<AttnDialect>(user->getDialect()))
+        continue;
+      const Primitive *prim = lookupPrimitive(user->getName().stripDialect());
+      const PrimitiveArg *primArg =
+          prim ? prim->operandArg(use.getOperandNumber()) : nullptr;
+      if (primArg && !primArg->anyValue && primArg->min > param.min) {
+        param.min = primArg->min;
+        param.minReason = (llvm::Twine("argument '") + primArg->name +
+                           "' of '" + prim->name + "'")
+                              .str();
+      }
+    }
+    req.params.push_back(std::move(param));
+  }
   p.walk([&](BlockLayoutOp op) {
     auto block = getConstantInt(op.getBlock());
     if (!block)
@@ -92,7 +121,9 @@ ShapeRequirements mlir::attn::getShapeRequirements(PatternOp p) {
 std::string mlir::attn::checkShape(const ShapeRequirements &req,
                                    StringRef pattern, int64_t heads,
                                    int64_t nq, int64_t nk) {
-  std::string msg;
+  std::string msg = ::attn::limits::checkRunSizes(1, heads, nq, nk);
+  if (!msg.empty())
+    return msg;
   llvm::raw_string_ostream os(msg);
   if (req.heads && heads != *req.heads) {
     os << "pattern '" << pattern << "' has " << *req.heads
@@ -125,6 +156,28 @@ std::string mlir::attn::checkShape(const ShapeRequirements &req,
     }
   }
   return msg;
+}
+
+std::string mlir::attn::checkRuntimeParams(const ShapeRequirements &req,
+                                           StringRef pattern,
+                                           ArrayRef<int64_t> values) {
+  if (values.size() != req.params.size())
+    return ("pattern '" + pattern + "' takes " +
+            llvm::Twine(req.params.size()) + " run-time parameter value(s), got " +
+            llvm::Twine(values.size()))
+        .str();
+  for (auto [param, value] : llvm::zip_equal(req.params, values)) {
+    std::string problem =
+        ::attn::limits::checkRuntimeParamValue(param.name, param.isBool, value);
+    if (!problem.empty())
+      return problem;
+    if (value < param.min)
+      return "run-time parameter '" + param.name + "' = " +
+             std::to_string(value) + " is too small: it is " +
+             param.minReason + ", which must be at least " +
+             std::to_string(param.min);
+  }
+  return {};
 }
 
 namespace {

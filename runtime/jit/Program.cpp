@@ -381,6 +381,10 @@ Program::Impl::paramValues(const RunOptions &options) const {
         runtimeParams.end())
       throw Error(fmt::format("pattern '{}' has no run-time parameter '{}'",
                               pattern, name));
+  // The compiler proved the index arithmetic exact for values in this range.
+  std::string problem = ma::checkRuntimeParams(requirements, pattern, values);
+  if (!problem.empty())
+    throw Error(problem);
   return values;
 }
 

@@ -48,7 +48,7 @@ inline uint64_t blockKey(int64_t seed, int64_t h, int64_t r, int64_t c) {
   return splitmix64(static_cast<uint64_t>(seed) ^ kh);
 }
 
-/// Floor division (b > 0).
+/// Floor division (b > 0, so a / b cannot overflow).
 inline int64_t floorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
@@ -57,13 +57,16 @@ inline int64_t floorDiv(int64_t a, int64_t b) {
 /// The static part of the rule: window and global blocks.
 inline bool staticAllowed(int64_t r, int64_t c, int64_t window,
                           int64_t globals) {
-  int64_t d = r > c ? r - c : c - r;
+  // |r - c| in 128 bits: any pair of block indices, no overflow.
+  __int128 d = __int128(r) - c;
+  d = d < 0 ? -d : d;
   return d <= floorDiv(window, 2) || r < globals || c < globals;
 }
 
 /// Number of key blocks: ceil(nk / block).
 inline int64_t numKeyBlocks(int64_t nk, int64_t block) {
-  return nk <= 0 ? 0 : (nk + block - 1) / block;
+  // Without nk + block - 1, which overflows for a huge block.
+  return nk <= 0 ? 0 : nk / block + (nk % block != 0);
 }
 
 /// The random key blocks of row `r` for head `h`, ascending (at most

@@ -34,7 +34,9 @@ int BlockMap::classOf(int64_t head, int64_t qTile, int64_t kTile) const {
   return 0;
 }
 
-static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+/// ceil(a / b) for a >= 0, b >= 1, without forming a + b - 1 (which
+/// overflows for lengths near 2^63).
+static int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
 static BlockMap emptyMap(int64_t heads, int64_t nq, int64_t nk, int64_t tileQ,
                          int64_t tileK) {

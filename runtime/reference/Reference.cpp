@@ -19,18 +19,24 @@ using namespace mlir::attn;
 
 namespace {
 
-int64_t floorDiv(int64_t a, int64_t b) {
+// The oracle computes with mathematical integers: 128 bits hold every sum,
+// difference and quotient of two int64 values, so no parameter value (the
+// reference also runs on IR that attn-check-ranges never saw) can overflow.
+using Wide = __int128;
+
+/// Floor division; 0 for a zero divisor (as in the generated code).
+Wide floorDiv(Wide a, Wide b) {
   if (b == 0)
     return 0;
-  int64_t q = a / b;
+  Wide q = a / b;
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
 /// Python modulo: the result has the sign of b (non-negative for b > 0).
-int64_t floorMod(int64_t a, int64_t b) {
+Wide floorMod(Wide a, Wide b) {
   if (b == 0)
     return 0;
-  int64_t r = a % b;
+  Wide r = a % b;
   return (r != 0 && (r < 0) != (b < 0)) ? r + b : r;
 }
 
@@ -106,25 +112,25 @@ static bool evalNode(const std::vector<MaskEvaluator::Node> &nodes, int32_t i,
   case Kind::Causal:
     return k <= p;
   case Kind::Sliding:
-    return p - n.a < k && k <= p;
+    return Wide(p) - n.a < k && k <= p;
   case Kind::Band:
-    return p - n.a <= k && k <= p + n.b;
+    return Wide(p) - n.a <= k && k <= Wide(p) + n.b;
   case Kind::Sink:
     return k < n.a;
   case Kind::Global:
     return (p >= 0 && (*n.bits)[p]) || (*n.bits)[k];
   case Kind::BlockSliding: {
-    int64_t d = floorDiv(p, n.a) - floorDiv(k, n.a);
+    Wide d = floorDiv(p, n.a) - floorDiv(k, n.a);
     return 0 <= d && d < n.b;
   }
   case Kind::Power2: {
-    int64_t d = floorDiv(p, n.a) - floorDiv(k, n.a);
+    Wide d = floorDiv(p, n.a) - floorDiv(k, n.a);
     return d >= 0 && (d & (d - 1)) == 0;
   }
   case Kind::Stripe:
-    return floorMod(k - n.c, n.a) < n.b;
+    return floorMod(Wide(k) - n.c, n.a) < n.b;
   case Kind::Strided:
-    return floorMod(p - k, n.a) == 0;
+    return floorMod(Wide(p) - k, n.a) == 0;
   case Kind::BlockLayout: {
     int64_t r = floorDiv(p, n.a), c = floorDiv(k, n.a);
     if (r < 0 || r >= n.tRows || c < 0 || c >= n.tCols)
@@ -147,16 +153,16 @@ static bool evalNode(const std::vector<MaskEvaluator::Node> &nodes, int32_t i,
     return false;
   }
   case Kind::Window2d: {
-    int64_t qy = floorDiv(p, n.gridW), qx = floorMod(p, n.gridW);
-    int64_t ky = floorDiv(k, n.gridW), kx = floorMod(k, n.gridW);
+    Wide qy = floorDiv(p, n.gridW), qx = floorMod(p, n.gridW);
+    Wide ky = floorDiv(k, n.gridW), kx = floorMod(k, n.gridW);
     return floorDiv(qy - n.c, n.a) == floorDiv(ky - n.c, n.a) &&
            floorDiv(qx - n.c, n.b) == floorDiv(kx - n.c, n.b);
   }
   case Kind::Neighborhood: {
-    int64_t qy = floorDiv(p, n.gridW), qx = floorMod(p, n.gridW);
-    int64_t ky = floorDiv(k, n.gridW), kx = floorMod(k, n.gridW);
-    int64_t sy = std::clamp(qy - floorDiv(n.a, 2), int64_t(0), n.gridH - n.a);
-    int64_t sx = std::clamp(qx - floorDiv(n.b, 2), int64_t(0), n.gridW - n.b);
+    Wide qy = floorDiv(p, n.gridW), qx = floorMod(p, n.gridW);
+    Wide ky = floorDiv(k, n.gridW), kx = floorMod(k, n.gridW);
+    Wide sy = std::clamp<Wide>(qy - floorDiv(n.a, 2), 0, Wide(n.gridH) - n.a);
+    Wide sx = std::clamp<Wide>(qx - floorDiv(n.b, 2), 0, Wide(n.gridW) - n.b);
     return sy <= ky && ky < sy + n.a && sx <= kx && kx < sx + n.b;
   }
   case Kind::Axial: {
@@ -190,10 +196,10 @@ static bool evalNode(const std::vector<MaskEvaluator::Node> &nodes, int32_t i,
     a[4] = p;
     size_t next = 5;
     if (n.gridW) {
-      a[5] = floorDiv(p, n.gridW);
-      a[6] = floorMod(p, n.gridW);
-      a[7] = floorDiv(k, n.gridW);
-      a[8] = floorMod(k, n.gridW);
+      a[5] = static_cast<int64_t>(floorDiv(p, n.gridW));
+      a[6] = static_cast<int64_t>(floorMod(p, n.gridW));
+      a[7] = static_cast<int64_t>(floorDiv(k, n.gridW));
+      a[8] = static_cast<int64_t>(floorMod(k, n.gridW));
       next = 9;
     }
     std::copy(n.outer.begin(), n.outer.end(), a + next);
@@ -585,6 +591,9 @@ private:
       n.rowBase = floorDiv(dims.nk - dims.nq, n.a);
       n.numRows = floorDiv(dims.nk - 1, n.a) - n.rowBase + 1;
       int64_t numK = ::attn::bigbird::numKeyBlocks(dims.nk, n.a);
+      // A row has at most numK candidates: more random blocks change nothing
+      // (and must not size the slots).
+      n.d = std::min(n.d, numK);
       auto blocks = std::make_shared<std::vector<int64_t>>(
           dims.heads * n.numRows * n.d, -1);
       for (int64_t h = 0; h < dims.heads; ++h)

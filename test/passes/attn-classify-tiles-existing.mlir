@@ -1,8 +1,6 @@
 // RUN: attn-opt %s --attn-classify-tiles | FileCheck %s
-// BUG (passes/ClassifyTiles.cpp, emitFunction): the builder is placed after
-// the pattern before an old @P__mask is erased; when that old function is
-// the op right after the pattern, the insertion point dangles and the pass
-// crashes (segfault in OpBuilder::create from func::FuncOp::create).
+// An old @P__mask function right after the pattern is replaced by the newly
+// generated one (the insertion point must not dangle when it is erased).
 
 // CHECK-LABEL: attn.pattern @again()
 // CHECK-SAME: attn.tile = array<i64: 64, 64>

@@ -1,6 +1,6 @@
 // RUN: attn-opt %s --attn-classify-tiles --split-input-file -verify-diagnostics | FileCheck %s
 // RUN: attn-opt %s --attn-classify-tiles="tile-q=128 tile-k=32" --split-input-file -verify-diagnostics | FileCheck %s --check-prefixes=TILE
-// Non-positive tile sizes: attn-classify-tiles-bad-tile.mlir (XFAIL).
+// Non-positive tile sizes: attn-classify-tiles-bad-tile.mlir.
 
 // The pattern records its tile and its two functions; the element predicate
 // takes (b, h, q, k, nq, nk) and aligns p = q + (nk - nq).

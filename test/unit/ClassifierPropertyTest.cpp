@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "AttnTestContext.h"
+#include "attn/attn.h"
+#include "dialect/AttnLimits.h"
 #include "frontend/Frontend.h"
 #include "passes/InitAll.h"
 #include "passes/Passes.h"
@@ -190,6 +192,45 @@ std::vector<Family> families() {
   return f;
 }
 
+/// The generated classifier of pattern `p` is sound against the reference
+/// mask (exact when `exact`), and its element predicate equals it.
+void expectAgreesWithReference(ModuleOp module, int64_t heads, int64_t nq,
+                               int64_t nk, int64_t tq, int64_t tk, bool exact,
+                               llvm::ArrayRef<int64_t> runtime = {}) {
+  auto pattern = module.lookupSymbol<PatternOp>("p");
+  ASSERT_TRUE(pattern);
+  MaskDims dims{1, heads, nq, nk};
+  FailureOr<std::vector<uint8_t>> mask = evaluateMask(pattern, runtime, dims);
+  ASSERT_TRUE(succeeded(mask));
+  BlockMap exactMap = blockMapFromMask(*mask, heads, nq, nk, tq, tk);
+  FailureOr<BlockMap> generated =
+      buildBlockMap(module, "p", runtime, heads, nq, nk, tq, tk);
+  ASSERT_TRUE(succeeded(generated));
+  std::string problems = checkBlockMapSound(*generated, exactMap, exact);
+  EXPECT_TRUE(problems.empty()) << problems;
+
+  // The generated element predicate equals the reference.
+  auto fn = module.lookupSymbol<func::FuncOp>(maskFunctionName("p"));
+  ASSERT_TRUE(fn);
+  FailureOr<CompiledFunction> element = CompiledFunction::compile(fn);
+  ASSERT_TRUE(succeeded(element));
+  int mismatches = 0;
+  std::vector<int64_t> args(6 + runtime.size());
+  std::copy(runtime.begin(), runtime.end(), args.begin() + 6);
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t q = 0; q < nq; ++q)
+      for (int64_t k = 0; k < nk; ++k) {
+        bool want = (*mask)[(h * nq + q) * nk + k];
+        args[0] = 0, args[1] = h, args[2] = q, args[3] = k, args[4] = nq;
+        args[5] = nk;
+        bool got = element->run1(args) != 0;
+        if (want != got && ++mismatches <= 3)
+          ADD_FAILURE() << "element (h " << h << ", q " << q << ", k " << k
+                        << "): generated " << got << ", reference " << want;
+      }
+  EXPECT_EQ(mismatches, 0);
+}
+
 class ClassifierProperty : public ::testing::TestWithParam<Family>,
                            protected ::attn::test::AttnTestContext {
 protected:
@@ -223,35 +264,7 @@ TEST_P(ClassifierProperty, SoundAndExactOnRandomShapes) {
     diagnostics.clear();
     OwningOpRef<ModuleOp> module = compile(f, values, tq, tk);
     ASSERT_TRUE(module) << diagnostics;
-    auto pattern = module->lookupSymbol<PatternOp>("p");
-    ASSERT_TRUE(pattern);
-
-    MaskDims dims{1, f.heads, nq, nk};
-    FailureOr<std::vector<uint8_t>> mask = evaluateMask(pattern, {}, dims);
-    ASSERT_TRUE(succeeded(mask)) << diagnostics;
-    BlockMap exact = blockMapFromMask(*mask, f.heads, nq, nk, tq, tk);
-    FailureOr<BlockMap> generated =
-        buildBlockMap(*module, "p", {}, f.heads, nq, nk, tq, tk);
-    ASSERT_TRUE(succeeded(generated)) << diagnostics;
-    std::string problems = checkBlockMapSound(*generated, exact, f.exact);
-    EXPECT_TRUE(problems.empty()) << problems;
-
-    // The generated element predicate equals the reference.
-    auto fn = module->lookupSymbol<func::FuncOp>(maskFunctionName("p"));
-    ASSERT_TRUE(fn);
-    FailureOr<CompiledFunction> element = CompiledFunction::compile(fn);
-    ASSERT_TRUE(succeeded(element)) << diagnostics;
-    int mismatches = 0;
-    for (int64_t h = 0; h < f.heads; ++h)
-      for (int64_t q = 0; q < nq; ++q)
-        for (int64_t k = 0; k < nk; ++k) {
-          bool want = (*mask)[(h * nq + q) * nk + k];
-          bool got = element->run1({0, h, q, k, nq, nk}) != 0;
-          if (want != got && ++mismatches <= 3)
-            ADD_FAILURE() << "element (h " << h << ", q " << q << ", k " << k
-                          << "): generated " << got << ", reference " << want;
-        }
-    EXPECT_EQ(mismatches, 0);
+    expectAgreesWithReference(*module, f.heads, nq, nk, tq, tk, f.exact);
   }
 }
 
@@ -287,6 +300,202 @@ TEST_F(PowerAttentionTest, AtMostTenKeyBlocksPerQueryBlockAt32K) {
     EXPECT_EQ(map->row(0, r).partial, std::vector<int32_t>{int32_t(r)});
   // Sparsity of the block map: about 0.93 at 32K.
   EXPECT_LT(map->density(), 0.075);
+}
+
+//===----------------------------------------------------------------------===//
+// The index range: extreme values (docs/LANGUAGE.md, "Limits")
+//===----------------------------------------------------------------------===//
+
+constexpr int64_t kM = int64_t(1) << 62; // the largest index value
+constexpr int64_t kL = int64_t(1) << 40; // the longest sequence
+
+/// One pattern with values at the edges of the index range.
+struct Extreme {
+  std::string source;
+  std::vector<std::string> values; // --set, compile time
+  std::vector<int64_t> runtime;    // run-time parameter values
+  bool exact;
+  int64_t grid = 0;
+  int64_t heads = 1;
+};
+
+std::vector<Extreme> extremes() {
+  std::vector<Extreme> e;
+  auto add = [&](std::string src, std::vector<std::string> v, bool exact,
+                 int64_t grid = 0, int64_t heads = 1) {
+    e.push_back({std::move(src), std::move(v), {}, exact, grid, heads});
+  };
+  for (int64_t l : {int64_t(0), int64_t(1), kL - 1, kL, kM - 1, kM})
+    for (int64_t r : {int64_t(0), kL, kM})
+      add("pattern p(l: int, r: int) { mask band(l, r) }",
+          {set("l", l), set("r", r)}, true);
+  for (int64_t w : {int64_t(1), int64_t(3), kL, kM})
+    add("pattern p(w: int) { mask sliding(w) }", {set("w", w)}, true);
+  for (int64_t n : {int64_t(0), kM})
+    add("pattern p(n: int) { mask sink(n) }", {set("n", n)}, true);
+  for (int64_t st : {int64_t(1), int64_t(7), kM})
+    for (int64_t w : {int64_t(1), std::min<int64_t>(st, 3), st})
+      for (int64_t o : {-kM, int64_t(-5), int64_t(0), kM})
+        add("pattern p(s: int, w: int, o: int) { mask stripe(s, w, o) }",
+            {set("s", st), set("w", w), set("o", o)}, true);
+  for (int64_t st : {int64_t(1), int64_t(5), kM})
+    add("pattern p(s: int) { mask strided(s) }", {set("s", st)}, true);
+  for (int64_t bl : {int64_t(1), int64_t(5), kM})
+    for (int64_t w : {int64_t(1), kM}) {
+      add("pattern p(b: int, w: int) { mask block_sliding(b, w) }",
+          {set("b", bl), set("w", w)}, true);
+      add("pattern p(b: int) { mask power2(b) }", {set("b", bl)}, true);
+    }
+  add("pattern p(b: int) { mask block_layout(b, [[1]]) }", {set("b", kM)},
+      true);
+  for (int64_t bl : {int64_t(1), int64_t(3), kM})
+    for (int64_t w : {int64_t(0), kM})
+      for (int64_t g : {int64_t(0), int64_t(2), kM})
+        for (int64_t n : {int64_t(0), int64_t(5), int64_t(9), int64_t(70), kM})
+          for (int64_t seed : {INT64_MIN, INT64_MAX})
+            add("pattern p(b: int, w: int, g: int, n: int, s: int) "
+                "{ mask bigbird(b, w, g, n, s) }",
+                {set("b", bl), set("w", w), set("g", g), set("n", n),
+                 set("s", seed)},
+                true, 0, 2);
+  for (int64_t a : {int64_t(1), kM})
+    for (int64_t sh : {int64_t(0), kM})
+      add("pattern p(a: int, s: int) { layout grid(6, 6) "
+          "mask window2d(a, a, s) }",
+          {set("a", a), set("s", sh)}, true, 6);
+  // Index expressions with values near the ends of the range.
+  for (int64_t d : {int64_t(1), int64_t(-1), int64_t(7), int64_t(-7), kM, -kM})
+    add("pattern p(d: int) { mask (q - k) % d == 0 | q / d == k / d - 1 }",
+        {set("d", d)}, false);
+  for (int64_t d : {kM / 2, -kM / 2})
+    add("pattern p(d: int) { mask (p + d) / 3 < (k + d) / 3 | "
+        "max(q - d, k) == k | abs(k - d) > d }",
+        {set("d", d)}, false);
+  for (int64_t d : {int64_t(1) << 21, -(int64_t(1) << 21)})
+    add("pattern p(d: int) { mask k * d > q * d - d }", {set("d", d)}, false);
+  // Run-time values at the ends of their range (and a zero divisor).
+  for (int64_t d : {int64_t(0), int64_t(1), int64_t(-1), kL, -kL})
+    e.push_back({"pattern p(param d: int) { mask (q - k) % d == 0 | "
+                 "p / d == k | abs(k - d) < 3 }",
+                 {},
+                 {d},
+                 false});
+  for (int64_t m : {int64_t(0), int64_t(3), kL})
+    e.push_back(
+        {"pattern p(param m: int) { mask band(m, m) }", {}, {m}, true});
+  return e;
+}
+
+class IndexRangeTest : public ::testing::Test,
+                       protected ::attn::test::AttnTestContext {};
+
+/// Extreme values agree between the classifier, the element predicate and
+/// the reference (before the range rule, the reference wrapped where the
+/// kernel did not, and the classifier said FULL where the mask disagreed).
+TEST_F(IndexRangeTest, ExtremeValuesAgreeWithReference) {
+  std::mt19937 rng(4242);
+  for (const Extreme &x : extremes()) {
+    for (int t = 0; t < 3; ++t) {
+      int64_t nq = x.grid ? x.grid * x.grid : uniform(rng, 1, 90);
+      int64_t nk = x.grid ? nq : (t == 0 ? nq : uniform(rng, 1, 90));
+      int64_t tq = uniform(rng, 1, 32), tk = uniform(rng, 1, 32);
+      std::string where;
+      for (const std::string &v : x.values)
+        where += v + " ";
+      for (int64_t v : x.runtime)
+        where += "runtime " + std::to_string(v) + " ";
+      SCOPED_TRACE(testing::Message() << x.source << " " << where << "Nq "
+                                      << nq << " Nk " << nk << " tile " << tq
+                                      << "x" << tk);
+      diagnostics.clear();
+      OwningOpRef<ModuleOp> module =
+          compilePattern(x.source, "extreme.attn", x.values, tq, tk);
+      ASSERT_TRUE(module) << diagnostics;
+      expectAgreesWithReference(*module, x.heads, nq, nk, tq, tk, x.exact,
+                                x.runtime);
+    }
+  }
+}
+
+TEST_F(IndexRangeTest, HugeLiteralArgumentIsACompileError) {
+  OwningOpRef<ModuleOp> module = compilePattern(
+      "pattern p { mask band(9223372036854775807, 9223372036854775807) }",
+      "band.attn", {}, 64, 64);
+  EXPECT_FALSE(module);
+  EXPECT_NE(diagnostics.find("band.attn:1:23"), std::string::npos)
+      << diagnostics;
+  EXPECT_NE(diagnostics.find("argument 'left' of 'band' must be at most 2^62"),
+            std::string::npos)
+      << diagnostics;
+}
+
+TEST_F(IndexRangeTest, CompileTimeValueOutOfRangeIsLocated) {
+  // `--set m=...` binds a run-time parameter as a constant: m % d with
+  // m = INT64_MIN, d = -1 cannot be computed exactly in 64 bits.
+  OwningOpRef<ModuleOp> module = compilePattern(
+      "pattern p(param m: int, param d: int) { mask k == m % d }", "mod.attn",
+      {"m=-9223372036854775808", "d=-1"}, 64, 64);
+  EXPECT_FALSE(module);
+  EXPECT_NE(diagnostics.find("mod.attn:1:"), std::string::npos) << diagnostics;
+  EXPECT_NE(diagnostics.find("index expression 'm / d' can reach "
+                             "9223372036854775808"),
+            std::string::npos)
+      << diagnostics;
+}
+
+TEST_F(IndexRangeTest, RuntimeParamsAreChecked) {
+  OwningOpRef<ModuleOp> module = compilePattern(
+      "pattern p(param m: int, param on: bool) { mask band(m, m) | on }",
+      "rt.attn", {}, 64, 64);
+  ASSERT_TRUE(module) << diagnostics;
+  auto pattern = module->lookupSymbol<PatternOp>("p");
+  ShapeRequirements req = getShapeRequirements(pattern);
+  EXPECT_EQ(checkRuntimeParams(req, "p", {5, 1}), "");
+  EXPECT_EQ(checkRuntimeParams(req, "p", {::attn::limits::kMaxRuntimeParam, 0}),
+            "");
+  EXPECT_NE(checkRuntimeParams(req, "p", {INT64_MAX, 0})
+                .find("run-time parameter 'm' = 9223372036854775807 is "
+                      "outside the supported range"),
+            std::string::npos);
+  EXPECT_NE(checkRuntimeParams(req, "p", {-1, 0})
+                .find("run-time parameter 'm' = -1 is too small: it is "
+                      "argument 'left' of 'band', which must be at least 0"),
+            std::string::npos);
+  EXPECT_NE(checkRuntimeParams(req, "p", {1, 2}).find("must be 0 or 1"),
+            std::string::npos);
+  EXPECT_NE(checkRuntimeParams(req, "p", {1}).find("takes 2"),
+            std::string::npos);
+  // Lengths and heads beyond the limits are refused with the shape.
+  EXPECT_NE(checkShape(req, "p", 1, int64_t(1) << 41, 4).find("query length"),
+            std::string::npos);
+  EXPECT_NE(checkShape(req, "p", 70000, 4, 4).find("head count 70000"),
+            std::string::npos);
+}
+
+/// The runtime (the JIT kernel) refuses out-of-range run-time values, and
+/// agrees with the reference on the edge of the range and on a zero divisor.
+TEST_F(IndexRangeTest, ProgramChecksRuntimeParams) {
+  attn::CompileOptions options;
+  options.useCache = false;
+  attn::Program band = attn::Program::compileString(
+      "pattern p(param m: int) { mask band(m, m) }", options);
+  attn::RunOptions run;
+  run.params["m"] = INT64_MAX;
+  EXPECT_THROW(band.allowedPairs(1, 40, 40, run), attn::Error);
+  run.params["m"] = kL;
+  EXPECT_EQ(band.allowedPairs(1, 40, 40, run), 40 * 40);
+  attn::BlockMapInfo map = band.blockMap(1, 200, 200, run);
+  EXPECT_EQ(map.partialTiles, 0);
+
+  attn::Program mod = attn::Program::compileString(
+      "pattern p(param m: int, param d: int) { mask k == m % d }", options);
+  run.params = {{"m", INT64_MIN}, {"d", -1}};
+  EXPECT_THROW(mod.allowedPairs(1, 8, 8, run), attn::Error);
+  // x % 0 is 0: k == 0 for every query.
+  run.params = {{"m", 5}, {"d", 0}};
+  EXPECT_EQ(mod.allowedPairs(1, 8, 8, run), 8);
+  run.params = {{"m", -kL}, {"d", 3}};
+  EXPECT_EQ(mod.allowedPairs(1, 8, 8, run), 8); // -2^40 % 3 == 2
 }
 
 } // namespace

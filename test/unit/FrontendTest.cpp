@@ -249,10 +249,28 @@ TEST(ParserTest, DeepUnaryAndListsStop) {
   EXPECT_NE(r2.errors[0].find("nested too deeply"), std::string::npos);
 }
 
-TEST(ParserTest, LongOperatorChainStops) {
+TEST(ParserTest, LongMaskChainIsOneNode) {
+  // A flat chain of '|' is not nesting: one node with every operand.
   std::string text = "pattern p { mask causal()";
   for (int i = 0; i < 10000; ++i)
-    text += " | causal()";
+    text += i % 2 ? " | causal()" : " | k < 3";
+  text += " }";
+  auto r = parse(text);
+  ASSERT_TRUE(r.errors.empty()) << r.errors[0];
+  const ast::Expr &e = *r.module->patterns[0]->masks[0].expr;
+  EXPECT_EQ(e.kind, ast::ExprKind::Binary);
+  EXPECT_EQ(e.binaryOp, ast::BinaryOp::Or);
+  EXPECT_EQ(e.operands.size(), 10001u);
+  ASSERT_EQ(e.opLocs.size(), 10000u);
+  // Each operator's place is kept for messages.
+  EXPECT_EQ(e.opLocs[0].getPointer() - text.data(), 26);
+  EXPECT_EQ(e.loc.getPointer(), e.opLocs[0].getPointer());
+}
+
+TEST(ParserTest, LongArithmeticChainStops) {
+  std::string text = "pattern p { mask k < q";
+  for (int i = 0; i < 10000; ++i)
+    text += " + 1";
   text += " }";
   auto r = parse(text);
   ASSERT_EQ(r.errors.size(), 1u);
