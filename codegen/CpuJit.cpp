@@ -116,8 +116,8 @@ CpuJitModule::load(const std::vector<char> &object, const std::string &pattern,
   void *tmask = bm ? lookup(cpuTileMaskName(pattern)) : nullptr;
   if (!bm || !tmask)
     return nullptr;
-  mod->fns.blockMap = reinterpret_cast<CpuEntryPoints::BlockMapFn>(bm);
-  mod->fns.tileMask = reinterpret_cast<CpuEntryPoints::TileMaskFn>(tmask);
+  mod->fns.blockMap = CpuEntryPoints::BlockMapFn(bm);
+  mod->fns.tileMask = CpuEntryPoints::TileMaskFn(tmask);
   mod->jit = std::move(*jit);
   return mod;
 }

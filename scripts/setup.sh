@@ -4,6 +4,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build ccache clang-22
+  libclang-rt-22-dev # ASan/UBSan/libFuzzer runtimes: the asan preset, CI
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libfmt-dev libgtest-dev libpng-dev zlib1g-dev
   python3 git
