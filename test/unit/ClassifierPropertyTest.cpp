@@ -475,22 +475,22 @@ TEST_F(IndexRangeTest, RuntimeParamsAreChecked) {
 /// The runtime (the JIT kernel) refuses out-of-range run-time values, and
 /// agrees with the reference on the edge of the range and on a zero divisor.
 TEST_F(IndexRangeTest, ProgramChecksRuntimeParams) {
-  attn::CompileOptions options;
+  ::attn::CompileOptions options;
   options.useCache = false;
-  attn::Program band = attn::Program::compileString(
+  ::attn::Program band = ::attn::Program::compileString(
       "pattern p(param m: int) { mask band(m, m) }", options);
-  attn::RunOptions run;
+  ::attn::RunOptions run;
   run.params["m"] = INT64_MAX;
-  EXPECT_THROW(band.allowedPairs(1, 40, 40, run), attn::Error);
+  EXPECT_THROW(band.allowedPairs(1, 40, 40, run), ::attn::Error);
   run.params["m"] = kL;
   EXPECT_EQ(band.allowedPairs(1, 40, 40, run), 40 * 40);
-  attn::BlockMapInfo map = band.blockMap(1, 200, 200, run);
+  ::attn::BlockMapInfo map = band.blockMap(1, 200, 200, run);
   EXPECT_EQ(map.partialTiles, 0);
 
-  attn::Program mod = attn::Program::compileString(
+  ::attn::Program mod = ::attn::Program::compileString(
       "pattern p(param m: int, param d: int) { mask k == m % d }", options);
   run.params = {{"m", INT64_MIN}, {"d", -1}};
-  EXPECT_THROW(mod.allowedPairs(1, 8, 8, run), attn::Error);
+  EXPECT_THROW(mod.allowedPairs(1, 8, 8, run), ::attn::Error);
   // x % 0 is 0: k == 0 for every query.
   run.params = {{"m", 5}, {"d", 0}};
   EXPECT_EQ(mod.allowedPairs(1, 8, 8, run), 8);

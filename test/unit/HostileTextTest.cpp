@@ -234,8 +234,8 @@ TEST_F(HostileTextTest, LlvmIrParsesAndRuns) {
   ASSERT_TRUE(ma::compileToObject(**lowered, object, message)) << message;
   auto jit = ma::CpuJitModule::load(object, name, message);
   ASSERT_TRUE(jit) << message;
-  EXPECT_NE(jit->entryPoints().blockMap, nullptr);
-  EXPECT_NE(jit->entryPoints().tileMask, nullptr);
+  EXPECT_TRUE(bool(jit->entryPoints().blockMap));
+  EXPECT_TRUE(bool(jit->entryPoints().tileMask));
 }
 
 TEST_F(HostileTextTest, NvrtcLogNamesAPlainProgram) {

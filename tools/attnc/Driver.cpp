@@ -96,7 +96,7 @@ void attnc::guardStandardDescriptors() {
 }
 
 std::string attnc::jsonString(std::string_view text) {
-  return attn::jsonString(text);
+  return ::attn::jsonString(text);
 }
 
 bool attnc::rejectJson(const Args &args, const std::string &why) {
