@@ -134,8 +134,10 @@ bool writeAll(int fd, const uint8_t *data, size_t size, int &err) {
 
 } // namespace
 
-bool writeFileAtomic(const std::string &userPath, const void *data, size_t size,
-                     std::string &error, int mode) {
+/// writeFileAtomic, or with `replaceAny` replaceFileAtomic.
+static bool writeOrReplace(const std::string &userPath, const void *data,
+                           size_t size, std::string &error, int mode,
+                           bool replaceAny) {
   if (userPath.empty()) {
     error = "cannot write file: the path is empty";
     return false;
@@ -143,7 +145,8 @@ bool writeFileAtomic(const std::string &userPath, const void *data, size_t size,
   // Only a regular file can be replaced by renaming a temporary over it: a
   // device, FIFO or socket (even behind a link) is refused, not replaced.
   struct stat existing;
-  if (::stat(userPath.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode) &&
+  if (!replaceAny && ::stat(userPath.c_str(), &existing) == 0 &&
+      !S_ISREG(existing.st_mode) &&
       !S_ISDIR(existing.st_mode)) {
     error = fmt::format("cannot write '{}': it is {}, not a regular file "
                         "(outputs are written to a temporary file that is "
@@ -153,8 +156,8 @@ bool writeFileAtomic(const std::string &userPath, const void *data, size_t size,
   }
   // A symbolic link is written through: its target is replaced, the link
   // stays.
-  std::string path;
-  if (!resolveLinks(userPath, path, error))
+  std::string path = userPath;
+  if (!replaceAny && !resolveLinks(userPath, path, error))
     return false;
   // Messages name the path given, and the link's target when it differs.
   std::string shown =
@@ -250,6 +253,16 @@ bool writeFileAtomic(const std::string &userPath, const void *data, size_t size,
     ::close(dirFd);
   }
   return true;
+}
+
+bool writeFileAtomic(const std::string &userPath, const void *data, size_t size,
+                     std::string &error, int mode) {
+  return writeOrReplace(userPath, data, size, error, mode, false);
+}
+
+bool replaceFileAtomic(const std::string &path, const void *data, size_t size,
+                       std::string &error, int mode) {
+  return writeOrReplace(path, data, size, error, mode, true);
 }
 
 bool readFile(const std::string &path, std::vector<uint8_t> &out,

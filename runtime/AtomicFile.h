@@ -25,6 +25,13 @@ namespace attn {
 bool writeFileAtomic(const std::string &path, const void *data, size_t size,
                      std::string &error, int mode = -1);
 
+/// writeFileAtomic for a path the caller owns (the JIT cache's entries):
+/// whatever is at `path` itself (a symbolic link, a FIFO, a device node
+/// planted there) is replaced by the new regular file, never followed or
+/// written into.
+bool replaceFileAtomic(const std::string &path, const void *data, size_t size,
+                       std::string &error, int mode = -1);
+
 /// Reads the whole file at `path` into `out` (replacing its contents): a
 /// regular file of at most 1 GiB (see readRegularFile in runtime/FileRead.h,
 /// which takes a format's own limit). On failure (missing, a directory, a

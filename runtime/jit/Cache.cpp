@@ -290,8 +290,8 @@ bool JitCache::store(const std::string &key,
   if (entry.size() > kMaxCacheEntryBytes)
     return false; // it would never be read back: keep it in memory only
   std::string error;
-  if (attn::writeFileAtomic(entryPath(key), entry.data(), entry.size(), error,
-                            0600))
+  if (attn::replaceFileAtomic(entryPath(key), entry.data(), entry.size(),
+                              error, 0600))
     return true;
   warnOnce(fmt::format("the JIT cache is not writable ({})", error));
   return false;

@@ -265,7 +265,7 @@ TEST_F(HostileTextTest, BundleManifestRoundTrips) {
   std::string text = b.manifest();
   // One line per field: nothing injected a line.
   size_t lines = std::count(text.begin(), text.end(), '\n');
-  EXPECT_EQ(lines, 14u) << text;
+  EXPECT_EQ(lines, 15u) << text;
   expectNoLiveInjection(text);
   ::attn::cuda::Bundle back =
       ::attn::cuda::Bundle::parseManifest(text, "manifest.txt");

@@ -53,7 +53,7 @@ TEST(RuntimeApi, LoadMissingBundleNamesTheManifest) {
   fs::remove_all(dir);
   EXPECT_EQ(errorOf([&] { attn::Bundle::load(dir.string()); }),
             "cannot read '" + dir.string() +
-                "/manifest.txt': No such file or directory");
+                "/manifest.txt': no such file or directory");
 }
 
 TEST(RuntimeApi, LoadDamagedBundleSaysSo) {
