@@ -35,6 +35,9 @@ inline constexpr int64_t kMaxRuntimeParam = int64_t(1) << 40;
 inline constexpr int64_t kMaxIndexValue = int64_t(1) << 62;
 /// Most cells (heads x rows x columns) in a block_layout table.
 inline constexpr int64_t kMaxTableCells = int64_t(1) << 22;
+/// Most `mask[a:b]` clauses in one pattern (each clause's mask is compiled
+/// into the kernels; past a few thousand, LLVM's time grows steeply).
+inline constexpr int64_t kMaxMaskClauses = 4096;
 /// Most positions in one global([...]) list.
 inline constexpr int64_t kMaxGlobalPositions = int64_t(1) << 20;
 

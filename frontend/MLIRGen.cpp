@@ -1007,6 +1007,12 @@ LogicalResult Generator::checkHeader(const PatternDecl &decl) {
   }
   if (!anyRange)
     return success();
+  if (decl.masks.size() > size_t(::attn::limits::kMaxMaskClauses))
+    return error(decl.masks[::attn::limits::kMaxMaskClauses].loc,
+                 "pattern '" + decl.name + "' has more than " +
+                     std::to_string(::attn::limits::kMaxMaskClauses) +
+                     " 'mask' clauses (give heads with the same mask one "
+                     "clause, 'mask[a:b]')");
   for (const MaskClause &m : decl.masks) {
     if (!decl.heads)
       return error(m.rangeLoc, "'mask[" + std::to_string(m.lo) + ":" +
@@ -1024,7 +1030,8 @@ LogicalResult Generator::checkHeader(const PatternDecl &decl) {
   llvm::SmallVector<const MaskClause *> sorted;
   for (const MaskClause &m : decl.masks)
     sorted.push_back(&m);
-  llvm::sort(sorted, [](auto *a, auto *b) {
+  // Stable, so which of two clauses is reported never varies.
+  llvm::stable_sort(sorted, [](auto *a, auto *b) {
     return std::tie(a->lo, a->hi) < std::tie(b->lo, b->hi);
   });
   int64_t next = 0;
