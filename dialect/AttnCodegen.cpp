@@ -1,7 +1,7 @@
 //===- AttnCodegen.cpp - element predicates of the attn pattern ops -------===//
 //
 // Every pattern op emits `mask(b, h, q, k)` as arith code, exactly as
-// PATTERNS.md defines it; p is the query aligned to the end of the keys.
+// docs/LANGUAGE.md defines it; p is the query aligned to the end of the keys.
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/AttnCodegenUtils.h"

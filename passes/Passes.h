@@ -32,7 +32,7 @@ inline constexpr llvm::StringLiteral kOriginsAttrName = "attn.origins";
 LogicalResult checkIndexRanges(PatternOp pattern);
 
 /// What a pattern requires of the run-time shape: its head count, grid, and
-/// block-layout tables covering the block grid (PATTERNS.md).
+/// block-layout tables covering the block grid (docs/LANGUAGE.md).
 struct ShapeRequirements {
   std::optional<int64_t> heads;
   std::optional<std::pair<int64_t, int64_t>> grid;

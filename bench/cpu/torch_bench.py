@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch CPU baselines for the attnc CPU benchmarks (bench/cpu/run_all.sh).
 
-For each benchmark pattern this builds the SAME mask in PyTorch (PATTERNS.md
+For each benchmark pattern this builds the SAME mask in PyTorch (docs/LANGUAGE.md
 semantics, Nq == Nk so p == q) and times, on the CPU:
 
   torch_sdpa       torch.nn.functional.scaled_dot_product_attention with

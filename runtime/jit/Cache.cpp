@@ -335,13 +335,13 @@ std::vector<CacheEntryInfo> JitCache::list() {
                                       error, kEntryOpen)) {
       info.problem = error;
     } else if (std::optional<std::string> key = entryKey(bytes); !key) {
-      info.problem = "damaged (bad header)";
+      info.problem = "bad header";
     } else if (fmt::format("{:016x}", fnv1a(key->data(), key->size())) !=
                it->path().stem().string()) {
       // Intact, but for another key: a file moved or copied over another.
       info.problem = "stored under another entry's name";
     } else if (!decodeEntry(bytes, *key)) {
-      info.problem = "damaged (bad checksum)";
+      info.problem = "bad checksum";
     }
     info.valid = info.problem.empty();
     out.push_back(info);

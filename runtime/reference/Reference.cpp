@@ -546,7 +546,7 @@ private:
     }
     n.tRows = shape[shape.size() - 2];
     n.tCols = shape[shape.size() - 1];
-    // PATTERNS.md: a table smaller than the sequence's block grid is an
+    // docs/LANGUAGE.md: a table smaller than the sequence's block grid is an
     // error. Rows are indexed by p / B with p < Nk, columns by k / B.
     int64_t need = dims.nk <= 0 ? 0 : floorDiv(dims.nk - 1, n.a) + 1;
     if (n.tRows < need || n.tCols < need)

@@ -1,7 +1,7 @@
 //===- Reference.h - reference semantics of attn patterns -----------------===//
 //
 // An evaluator that interprets the attn dialect directly, with the meaning
-// PATTERNS.md gives every primitive, independently of the generated code. It
+// docs/LANGUAGE.md gives every primitive, independently of the generated code. It
 // is the oracle the classifier, the CPU and the CUDA kernels are tested
 // against.
 //

@@ -231,7 +231,7 @@ TEST_F(ReferenceTest, BlockLayout2d) {
   EXPECT_EQ(maskOf(body, 2, 4), "1111|1111");
   // Nq > Nk: rows before the first key (p < 0) are not attended.
   EXPECT_EQ(maskOf(body, 5, 3), "000|000|110|110|111");
-  // A 6x6 sequence needs 3x3 blocks: the table is too small (PATTERNS.md).
+  // A 6x6 sequence needs 3x3 blocks: the table is too small (docs/LANGUAGE.md).
   diagnostics.clear();
   PatternOp p = parse(wrap(body));
   EXPECT_TRUE(failed(evaluateMask(p, {}, MaskDims{1, 1, 6, 6})));

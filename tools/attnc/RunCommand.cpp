@@ -662,13 +662,16 @@ $XDG_CACHE_HOME/attnc, else ~/.cache/attnc.
     for (const auto &e : entries) {
       if (json)
         list += fmt::format("{}{{\"path\": {}, \"target\": {}, \"size\": "
-                            "{}, \"intact\": {}}}",
+                            "{}, \"intact\": {}{}}}",
                             list.empty() ? "" : ", ", jsonString(e.path),
                             jsonString(e.target), e.size,
-                            e.valid ? "true" : "false");
+                            e.valid ? "true" : "false",
+                            e.valid ? std::string()
+                                    : ", \"problem\": " + jsonString(e.problem));
       else
-        outf("{:>10}  {:<6} {}  {}\n", e.size, e.target,
-             e.valid ? "ok     " : "damaged", e.path);
+        outf("{:>10}  {:<6} {}  {}{}\n", e.size, e.target,
+             e.valid ? "ok     " : "damaged", e.path,
+             e.valid ? std::string() : " (" + e.problem + ")");
       total += e.size;
     }
     if (json)
