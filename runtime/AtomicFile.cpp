@@ -20,26 +20,6 @@
 namespace attn {
 namespace {
 
-std::string errnoText(int err) {
-  switch (err) {
-  case ENOENT:
-    return "no such file or directory";
-  case EACCES:
-  case EPERM:
-    return "permission denied";
-  case EISDIR:
-    return "is a directory";
-  case ENOTDIR:
-    return "a component of the path is not a directory";
-  case EROFS:
-    return "read-only file system";
-  case ENOSPC:
-    return "no space left on device";
-  default:
-    return std::generic_category().message(err);
-  }
-}
-
 /// The directory holding `path` ("." for a bare name).
 std::string parentDir(const std::string &path) {
   size_t slash = path.find_last_of('/');

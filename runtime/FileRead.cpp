@@ -15,24 +15,6 @@
 namespace attn {
 namespace {
 
-std::string errnoText(int err) {
-  switch (err) {
-  case ENOENT:
-    return "no such file or directory";
-  case EACCES:
-  case EPERM:
-    return "permission denied";
-  case EISDIR:
-    return "is a directory";
-  case ENOTDIR:
-    return "a component of the path is not a directory";
-  case ELOOP:
-    return "too many levels of symbolic links";
-  default:
-    return std::generic_category().message(err);
-  }
-}
-
 /// Why a file of this type cannot be read, or "" for a regular file.
 std::string notRegular(mode_t mode) {
   if (S_ISREG(mode))
@@ -53,6 +35,28 @@ std::string notRegular(mode_t mode) {
 }
 
 } // namespace
+
+std::string errnoText(int err) {
+  switch (err) {
+  case ENOENT:
+    return "no such file or directory";
+  case EACCES:
+  case EPERM:
+    return "permission denied";
+  case EISDIR:
+    return "is a directory";
+  case ENOTDIR:
+    return "a component of the path is not a directory";
+  case ELOOP:
+    return "too many levels of symbolic links";
+  case EROFS:
+    return "read-only file system";
+  case ENOSPC:
+    return "no space left on device";
+  default:
+    return std::generic_category().message(err);
+  }
+}
 
 std::string formatByteSize(uint64_t bytes) {
   static const char *units[] = {"KiB", "MiB", "GiB", "TiB"};

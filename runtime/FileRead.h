@@ -27,6 +27,10 @@ constexpr uint64_t kMaxBundleBinaryBytes = uint64_t(256) << 20; // 256 MiB
 /// Anything else (attn::readFile).
 constexpr uint64_t kMaxOtherFileBytes = uint64_t(1) << 30; // 1 GiB
 
+/// strerror's text for file errors, lower-case for messages ("no such file
+/// or directory", "permission denied", ...).
+std::string errnoText(int err);
+
 /// "16 MiB", "1.5 KiB", "12 bytes": sizes in messages.
 std::string formatByteSize(uint64_t bytes);
 
