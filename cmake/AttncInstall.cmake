@@ -26,7 +26,7 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/attn
 
 # Two export sets, so that find_package(attnc COMPONENTS runtime) loads no
 # MLIR: attncTargets refers to attnc::runtime, which the config loads first.
-install(TARGETS attn_rt EXPORT attncRuntimeTargets
+install(TARGETS attn_rt attn_support EXPORT attncRuntimeTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS attn_jit attn_reference AttnCodegen AttnFrontend AttnPasses

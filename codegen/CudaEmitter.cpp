@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/CudaEmitter.h"
 #include "dialect/AttnOps.h"
-#include "runtime/TextEscape.h"
+#include "support/TextEscape.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"

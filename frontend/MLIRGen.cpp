@@ -10,7 +10,7 @@
 #include "dialect/AttnLimits.h"
 #include "dialect/AttnOps.h"
 #include "dialect/AttnPrimitives.h"
-#include "runtime/Npy.h"
+#include "support/Npy.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"

@@ -5,7 +5,7 @@
 // element, and survives a write and re-read unchanged.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Npy.h"
+#include "support/Npy.h"
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>

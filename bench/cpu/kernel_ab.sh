@@ -19,7 +19,13 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
   for f in $(git -C "$ROOT" ls-tree --name-only "$sha" runtime/cpu/); do
     git -C "$ROOT" show "$sha:$f" >"$src/$f"
   done
-  git -C "$ROOT" show "$sha:runtime/Half.h" >"$src/runtime/Half.h"
+  # Half.h moved from runtime/ to support/: take it from where the revision has it.
+  mkdir -p "$src/support"
+  for h in support/Half.h runtime/Half.h; do
+    if git -C "$ROOT" cat-file -e "$sha:$h" 2>/dev/null; then
+      git -C "$ROOT" show "$sha:$h" >"$src/$h"
+    fi
+  done
   objs=()
   for f in "$src"/runtime/cpu/CpuKernel*.cpp "$src"/runtime/cpu/CpuAttention.cpp; do
     flags=()

@@ -53,8 +53,8 @@ done
 
 # Each source once, in parallel (fmt header-only is slow to compile).
 SRCS=(runtime/cuda/Bundle.cpp runtime/cuda/CudaDriver.cpp
-      runtime/cuda/CudaRuntime.cpp runtime/AtomicFile.cpp runtime/Npy.cpp
-      runtime/FileRead.cpp runtime/TextEscape.cpp bench/gpu/runner.cpp)
+      runtime/cuda/CudaRuntime.cpp support/AtomicFile.cpp support/Npy.cpp
+      support/FileRead.cpp support/TextEscape.cpp bench/gpu/runner.cpp)
 [ -f "$ROOT/bench/gpu/attn_gpu_capi.cpp" ] && SRCS+=(bench/gpu/attn_gpu_capi.cpp)
 pids=()
 for s in "${SRCS[@]}"; do

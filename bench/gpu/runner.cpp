@@ -25,8 +25,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attn/attn.h"
-#include "runtime/Half.h"
-#include "runtime/Npy.h"
+#include "support/Half.h"
+#include "support/Npy.h"
 #include "runtime/cuda/CudaDriver.h"
 #include "runtime/cuda/CudaRuntime.h"
 

@@ -7,7 +7,7 @@
 #ifndef ATTN_RUNTIME_CPU_CPUKERNELDETAIL_H
 #define ATTN_RUNTIME_CPU_CPUKERNELDETAIL_H
 
-#include "runtime/Half.h"
+#include "support/Half.h"
 #include "runtime/cpu/CpuAttention.h"
 #include <algorithm>
 #include <cstring>

@@ -1,9 +1,9 @@
 //===- Bundle.cpp - reading and writing CUDA bundles -----------------------===//
 #include "runtime/cuda/Bundle.h"
 #include "attn/attn.h"
-#include "runtime/AtomicFile.h"
-#include "runtime/FileRead.h"
-#include "runtime/TextEscape.h"
+#include "support/AtomicFile.h"
+#include "support/FileRead.h"
+#include "support/TextEscape.h"
 #include <fmt/core.h>
 #include <cerrno>
 #include <cstring>

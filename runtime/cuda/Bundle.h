@@ -24,7 +24,7 @@
 //   checksum 1234567890abcdef     (FNV-1a 64 of the binary, hex)
 //
 // The pattern, location and param values are written with encodeWord
-// (runtime/TextEscape.h): a space, a line break or '%' in a path becomes
+// (support/TextEscape.h): a space, a line break or '%' in a path becomes
 // %XX, so no value can add a line or a word.
 //
 // Version 2 added batch_dependent and the row blocks per warp; version 1

@@ -1,7 +1,7 @@
 //===- Cache.cpp - the on-disk JIT cache ----------------------------------===//
 #include "runtime/jit/Cache.h"
-#include "runtime/AtomicFile.h"
-#include "runtime/FileRead.h"
+#include "support/AtomicFile.h"
+#include "support/FileRead.h"
 #include <atomic>
 #include <cerrno>
 #include <climits>

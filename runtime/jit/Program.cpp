@@ -11,7 +11,7 @@
 #include "runtime/cpu/CpuAttention.h"
 #include "runtime/cuda/CudaDriver.h"
 #include "runtime/cuda/CudaRuntime.h"
-#include "runtime/FileRead.h"
+#include "support/FileRead.h"
 #include "runtime/jit/Cache.h"
 #include "runtime/jit/CudaCompile.h"
 #include "runtime/jit/Nvrtc.h"

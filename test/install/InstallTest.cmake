@@ -36,7 +36,7 @@ set(bare_cache env -i ATTNC_CACHE_DIR=${cache})
 step(NAME install COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 
 foreach(f include/attn/attn.h include/attn/types.h include/attn/runtime.h
-          ${LIBDIR}/libattn_rt.a ${LIBDIR}/libattn_jit.a
+          ${LIBDIR}/libattn_rt.a ${LIBDIR}/libattn_support.a ${LIBDIR}/libattn_jit.a
           ${LIBDIR}/cmake/attnc/attncConfig.cmake
           ${LIBDIR}/cmake/attnc/attncConfigVersion.cmake
           bin/attnc bin/attn-opt bin/attn-translate share/attnc/prelude.attn)

@@ -1,6 +1,6 @@
 // Unit tests for writeFileAtomic on what is not a plain new or regular file:
 // symbolic links are written through, devices, FIFOs and sockets refused.
-#include "runtime/AtomicFile.h"
+#include "support/AtomicFile.h"
 
 #include <gtest/gtest.h>
 

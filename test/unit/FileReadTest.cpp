@@ -1,5 +1,5 @@
-// Unit tests for runtime/FileRead: bounded reads of regular files only.
-#include "runtime/FileRead.h"
+// Unit tests for support/FileRead: bounded reads of regular files only.
+#include "support/FileRead.h"
 #include "attn/attn.h"
 #include "runtime/cuda/Bundle.h"
 

@@ -1,8 +1,8 @@
-// Unit tests for runtime/Npy, runtime/Half.h and runtime/AtomicFile.
-#include "runtime/Npy.h"
-#include "runtime/AtomicFile.h"
-#include "runtime/FileRead.h"
-#include "runtime/Half.h"
+// Unit tests for support/Npy, support/Half.h and support/AtomicFile.
+#include "support/Npy.h"
+#include "support/AtomicFile.h"
+#include "support/FileRead.h"
+#include "support/Half.h"
 
 #include <gtest/gtest.h>
 

@@ -12,7 +12,7 @@
 #include "frontend/Frontend.h"
 #include "passes/InitAll.h"
 #include "passes/Pipeline.h"
-#include "runtime/Half.h"
+#include "support/Half.h"
 #include "runtime/cpu/CpuAttention.h"
 #include "runtime/reference/Reference.h"
 #include "TestSupport.h"

@@ -1,7 +1,7 @@
 // Unit tests for tools/attnc/Render: downsampling, terminal text, PNG, SVG.
 #include "tools/attnc/Render.h"
 
-#include "runtime/AtomicFile.h"
+#include "support/AtomicFile.h"
 
 #include <gtest/gtest.h>
 #include <png.h>

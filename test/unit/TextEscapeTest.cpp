@@ -1,5 +1,5 @@
-// Unit tests for runtime/TextEscape: user text in generated files is inert.
-#include "runtime/TextEscape.h"
+// Unit tests for support/TextEscape: user text in generated files is inert.
+#include "support/TextEscape.h"
 
 #include <gtest/gtest.h>
 

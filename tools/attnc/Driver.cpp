@@ -1,11 +1,11 @@
 //===- Driver.cpp - shared parts of the attnc commands ---------------------===//
 #include "tools/attnc/Driver.h"
-#include "runtime/TextEscape.h"
+#include "support/TextEscape.h"
 #include "codegen/CpuLowering.h"
 #include "frontend/Frontend.h"
 #include "passes/InitAll.h"
 #include "passes/Passes.h"
-#include "runtime/FileRead.h"
+#include "support/FileRead.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
@@ -23,7 +23,7 @@ using namespace attnc;
 
 namespace attnc {
 // In this file `attn` is the dialect's namespace (the runtime's is ::attn,
-// for runtime/FileRead.h).
+// for support/FileRead.h).
 namespace attn = mlir::attn;
 } // namespace attnc
 

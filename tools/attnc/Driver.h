@@ -91,7 +91,7 @@ int finishOutput(const std::string &command, int status);
 void guardStandardDescriptors();
 
 /// A JSON string literal (with the quotes): attn::jsonString
-/// (runtime/TextEscape.h), plain ASCII, invalid UTF-8 bytes as U+FFFD.
+/// (support/TextEscape.h), plain ASCII, invalid UTF-8 bytes as U+FFFD.
 std::string jsonString(std::string_view text);
 
 /// --json: commands that print nothing to format reject it with a reason.

@@ -1,7 +1,7 @@
 // Pictures of attention masks: terminal text, PNG and SVG from a density grid.
 #include "tools/attnc/Render.h"
 
-#include "runtime/AtomicFile.h"
+#include "support/AtomicFile.h"
 
 #include <fmt/format.h>
 #include <png.h>

@@ -1,8 +1,8 @@
 //===- RunCommand.cpp - attnc run (compute, check, benchmark) and cache ---===//
 #include "attn/attn.h"
-#include "runtime/AtomicFile.h"
-#include "runtime/Half.h"
-#include "runtime/Npy.h"
+#include "support/AtomicFile.h"
+#include "support/Half.h"
+#include "support/Npy.h"
 #include "runtime/cpu/CpuAttention.h"
 #include "runtime/cuda/CudaDriver.h"
 #include "runtime/jit/Cache.h"

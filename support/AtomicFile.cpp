@@ -1,6 +1,6 @@
 // Whole-file reads and crash-safe whole-file writes (temporary file + rename).
-#include "runtime/AtomicFile.h"
-#include "runtime/FileRead.h"
+#include "support/AtomicFile.h"
+#include "support/FileRead.h"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
 // Escaping user text (paths, names) written into generated code and files.
-#include "runtime/TextEscape.h"
+#include "support/TextEscape.h"
 
 #include <fmt/format.h>
 

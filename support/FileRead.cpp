@@ -1,5 +1,5 @@
 // Bounded reads of regular files: every file attnc reads goes through here.
-#include "runtime/FileRead.h"
+#include "support/FileRead.h"
 
 #include <fmt/format.h>
 

@@ -2,7 +2,7 @@
 #ifndef ATTN_RUNTIME_NPY_H
 #define ATTN_RUNTIME_NPY_H
 
-#include "runtime/Half.h"
+#include "support/Half.h"
 
 #include <cstddef>
 #include <cstdint>

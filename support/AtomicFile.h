@@ -33,7 +33,7 @@ bool replaceFileAtomic(const std::string &path, const void *data, size_t size,
                        std::string &error, int mode = -1);
 
 /// Reads the whole file at `path` into `out` (replacing its contents): a
-/// regular file of at most 1 GiB (see readRegularFile in runtime/FileRead.h,
+/// regular file of at most 1 GiB (see readRegularFile in support/FileRead.h,
 /// which takes a format's own limit). On failure (missing, a directory, a
 /// FIFO or device, too large, unreadable) `error` names the path and the
 /// cause, `out` is left unchanged and false is returned.

@@ -1,8 +1,8 @@
 // Reading and writing NumPy .npy files (format 1.0/2.0/3.0, plain dtypes).
-#include "runtime/Npy.h"
+#include "support/Npy.h"
 
-#include "runtime/AtomicFile.h"
-#include "runtime/FileRead.h"
+#include "support/AtomicFile.h"
+#include "support/FileRead.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
