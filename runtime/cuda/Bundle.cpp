@@ -1,6 +1,6 @@
 //===- Bundle.cpp - reading and writing CUDA bundles -----------------------===//
 #include "runtime/cuda/Bundle.h"
-#include "attn/attn.h"
+#include "attn/types.h"
 #include "support/AtomicFile.h"
 #include "support/FileRead.h"
 #include "support/TextEscape.h"

@@ -1,6 +1,6 @@
 //===- CudaDriver.cpp - loading libcuda and probing the device ------------===//
 #include "runtime/cuda/CudaDriver.h"
-#include "attn/attn.h"
+#include "attn/types.h"
 #include <fmt/core.h>
 #include <cstdlib>
 #include <dlfcn.h>

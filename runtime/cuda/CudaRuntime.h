@@ -18,7 +18,7 @@
 #ifndef ATTN_RUNTIME_CUDA_CUDARUNTIME_H
 #define ATTN_RUNTIME_CUDA_CUDARUNTIME_H
 
-#include "attn/attn.h"
+#include "attn/types.h"
 #include "runtime/cuda/Bundle.h"
 #include <cstdint>
 #include <memory>
