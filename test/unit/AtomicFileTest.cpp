@@ -1,6 +1,7 @@
 // Unit tests for writeFileAtomic on what is not a plain new or regular file:
 // symbolic links are written through, devices, FIFOs and sockets refused.
 #include "support/AtomicFile.h"
+#include "TempDir.h"
 
 #include <gtest/gtest.h>
 
@@ -21,39 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "attn-atomic-XXXXXX");
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    char *made = ::mkdtemp(buffer.data());
-    EXPECT_NE(made, nullptr);
-    path = made ? made : "/nonexistent";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string &name) const {
-    return path + "/" + name;
-  }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto &entry : fs::directory_iterator(path))
-      names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-  std::string path;
-};
-
-std::string contents(const std::string &path) {
-  std::vector<uint8_t> bytes;
-  std::string error;
-  EXPECT_TRUE(readFile(path, bytes, error)) << error;
-  return std::string(bytes.begin(), bytes.end());
-}
+using attn::test::readAll;
+using attn::test::TempDir;
 
 bool write(const std::string &path, const std::string &text,
            std::string &error) {
@@ -69,7 +39,7 @@ TEST(AtomicFileLinkTest, WritesThroughASymlink) {
   ASSERT_TRUE(write(dir / "link", "new", error)) << error;
   EXPECT_TRUE(fs::is_symlink(dir / "link"));
   EXPECT_EQ(fs::read_symlink(dir / "link"), "target");
-  EXPECT_EQ(contents(dir / "target"), "new");
+  EXPECT_EQ(readAll(dir / "target"), "new");
   EXPECT_EQ(fs::status(dir / "target").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write |
                 fs::perms::group_read);
@@ -84,7 +54,7 @@ TEST(AtomicFileLinkTest, FollowsChainsAndCreatesADanglingTarget) {
   fs::create_symlink("inner", dir / "outer");
   std::string error;
   ASSERT_TRUE(write(dir / "outer", "made", error)) << error;
-  EXPECT_EQ(contents(dir / "sub/new.txt"), "made");
+  EXPECT_EQ(readAll(dir / "sub/new.txt"), "made");
   EXPECT_TRUE(fs::is_symlink(dir / "outer"));
   EXPECT_TRUE(fs::is_symlink(dir / "inner"));
 }

@@ -1,6 +1,7 @@
 // Unit tests for support/Npy, support/Half.h and support/AtomicFile.
 #include "support/Npy.h"
 #include "support/AtomicFile.h"
+#include "TempDir.h"
 #include "support/FileRead.h"
 #include "support/Half.h"
 
@@ -124,33 +125,7 @@ const std::string
            "                 \012\001\000\000\000\002\000\000\000",
            136);
 
-/// A scratch directory removed at the end of each test.
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "attn-test-XXXXXX");
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    char *made = ::mkdtemp(buffer.data());
-    EXPECT_NE(made, nullptr);
-    path = made ? made : "/nonexistent";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string &name) const {
-    return path + "/" + name;
-  }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto &entry : fs::directory_iterator(path))
-      names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-  std::string path;
-};
+using attn::test::TempDir;
 
 bool parse(const std::string &bytes, NpyArray &out, std::string &error) {
   return parseNpy(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(),
@@ -184,12 +159,7 @@ std::string asString(const std::vector<uint8_t> &bytes) {
   return std::string(bytes.begin(), bytes.end());
 }
 
-std::string readAll(const std::string &path) {
-  std::vector<uint8_t> bytes;
-  std::string error;
-  EXPECT_TRUE(readFile(path, bytes, error)) << error;
-  return asString(bytes);
-}
+using attn::test::readAll;
 
 //===----------------------------------------------------------------------===//
 // fp16 / bf16

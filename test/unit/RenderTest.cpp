@@ -2,6 +2,7 @@
 #include "tools/attnc/Render.h"
 
 #include "support/AtomicFile.h"
+#include "TempDir.h"
 
 #include <gtest/gtest.h>
 #include <png.h>
@@ -16,39 +17,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "attn-render-XXXXXX");
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    char *made = ::mkdtemp(buffer.data());
-    EXPECT_NE(made, nullptr);
-    path = made ? made : "/nonexistent";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string &name) const {
-    return path + "/" + name;
-  }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto &entry : fs::directory_iterator(path))
-      names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-  std::string path;
-};
-
-std::string readAll(const std::string &path) {
-  std::vector<uint8_t> bytes;
-  std::string error;
-  EXPECT_TRUE(readFile(path, bytes, error)) << error;
-  return std::string(bytes.begin(), bytes.end());
-}
+using attn::test::readAll;
+using attn::test::TempDir;
 
 size_t count(const std::string &text, const std::string &needle) {
   size_t n = 0;
