@@ -94,58 +94,51 @@ std::string escapeComment(std::string_view text) {
   return out;
 }
 
-std::string pythonString(std::string_view text) {
+namespace {
+
+/// A double-quoted literal of `text`: the short escapes and printable ASCII
+/// as they are, every other character (a decoded UTF-8 sequence, or a byte
+/// that starts none: `d.length == 0`) as `escape(d, byte)` writes it.
+template <class Escape>
+std::string quoted(std::string_view text, Escape escape) {
   std::string out = "\"";
   for (size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
     if (*shortEscape(c)) {
       out += shortEscape(c);
       ++i;
-      continue;
-    }
-    if (isPrintableAscii(c)) {
+    } else if (isPrintableAscii(c)) {
       out += text[i++];
-      continue;
-    }
-    Decoded d = decodeUtf8(text.substr(i));
-    if (d.length == 0) {
-      out += fmt::format("\\udc{:02x}", c); // os.fsdecode's surrogateescape
-      ++i;
     } else {
-      out += d.codePoint <= 0xff     ? fmt::format("\\x{:02x}", d.codePoint)
-             : d.codePoint <= 0xffff ? fmt::format("\\u{:04x}", d.codePoint)
-                                     : fmt::format("\\U{:08x}", d.codePoint);
-      i += d.length;
+      Decoded d = decodeUtf8(text.substr(i));
+      out += escape(d, c);
+      i += d.length ? d.length : 1;
     }
   }
   return out + "\"";
 }
 
+} // namespace
+
+std::string pythonString(std::string_view text) {
+  return quoted(text, [](Decoded d, unsigned char byte) {
+    if (d.length == 0)
+      return fmt::format("\\udc{:02x}", byte); // os.fsdecode's surrogateescape
+    return d.codePoint <= 0xff     ? fmt::format("\\x{:02x}", d.codePoint)
+           : d.codePoint <= 0xffff ? fmt::format("\\u{:04x}", d.codePoint)
+                                   : fmt::format("\\U{:08x}", d.codePoint);
+  });
+}
+
 std::string jsonString(std::string_view text) {
-  std::string out = "\"";
-  for (size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (*shortEscape(c)) {
-      out += shortEscape(c);
-      ++i;
-      continue;
-    }
-    if (isPrintableAscii(c)) {
-      out += text[i++];
-      continue;
-    }
-    Decoded d = decodeUtf8(text.substr(i));
+  return quoted(text, [](Decoded d, unsigned char) {
     uint32_t cp = d.length ? d.codePoint : 0xfffd;
-    i += d.length ? d.length : 1;
-    if (cp <= 0xffff) {
-      out += fmt::format("\\u{:04x}", cp);
-    } else {
-      cp -= 0x10000; // a surrogate pair
-      out += fmt::format("\\u{:04x}\\u{:04x}", 0xd800 + (cp >> 10),
-                         0xdc00 + (cp & 0x3ff));
-    }
-  }
-  return out + "\"";
+    if (cp <= 0xffff)
+      return fmt::format("\\u{:04x}", cp);
+    cp -= 0x10000; // a surrogate pair
+    return fmt::format("\\u{:04x}\\u{:04x}", 0xd800 + (cp >> 10),
+                       0xdc00 + (cp & 0x3ff));
+  });
 }
 
 std::string encodeWord(std::string_view text) {
